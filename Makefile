@@ -1,0 +1,158 @@
+# zonedrop -- zone-sync agent for authoritative DNS. Plain GNU make.
+# make            programs into bin/
+# make check      unit tests, fuzz-seed replay, man lint, end-to-end (bats)
+# make asan       the same with ASan+UBSan (build in build-asan/)
+# make valgrind   unit tests under valgrind
+# make fuzz       libFuzzer harnesses (clang)
+# make install / uninstall   PREFIX, DESTDIR, SYSCONFDIR, ...
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/zonedrop
+MANDIR ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/zonedrop
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+
+# where objects and programs go (make asan uses build-asan/)
+B ?= build
+OUT ?= bin
+
+MYSQL_PC := $(shell $(PKG_CONFIG) --exists libmariadb 2>/dev/null && echo libmariadb || echo mysqlclient)
+PCMODS := yaml-0.1 sqlite3 libcurl ldns jansson $(MYSQL_PC)
+
+ZD_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
+             $(shell $(PKG_CONFIG) --cflags $(PCMODS))
+ZD_LDFLAGS := -Wl,--as-needed
+LIB_CORE := $(shell $(PKG_CONFIG) --libs yaml-0.1 sqlite3 ldns) -lcrypt -lpthread
+LIB_CURL := $(shell $(PKG_CONFIG) --libs libcurl jansson)
+LIB_MYSQL := $(shell $(PKG_CONFIG) --libs $(MYSQL_PC))
+LIB_ALL := $(LIB_CORE) $(LIB_CURL) $(LIB_MYSQL)
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(ZD_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS = $(ZD_LDFLAGS) $(LDFLAGS) $(SANFLAGS)
+
+SRCS := $(sort $(wildcard src/*.c))
+OBJS := $(SRCS:src/%.c=$(B)/src/%.o)
+LIB := $(B)/libzonedrop.a
+
+# programs: cmd/<name>.c -> $(OUT)/<name>; the CGI needs no curl or MySQL
+PROGS := zonedrop.cgi zonedrop-drain zonedrop
+PROGS += $(filter-out $(PROGS),$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
+BINS := $(PROGS:%=$(OUT)/%)
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%-replay)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+MANS := $(sort $(wildcard man/*.[0-9]))
+
+.PHONY: all check unit fuzz-replay e2e lint asan valgrind fuzz install uninstall clean deps
+all: $(BINS)
+
+$(B)/src/%.o: src/%.c $(wildcard include/zonedrop/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(OBJS)
+
+$(B)/cmd/%.o: cmd/%.c $(wildcard include/zonedrop/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OUT)/zonedrop.cgi: $(B)/cmd/zonedrop.cgi.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_CORE)
+
+$(OUT)/%: $(B)/cmd/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_ALL)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_ALL)
+
+$(B)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/main.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/main.c $(LIB) $(LIB_ALL)
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+	  out=$$($$t 2>&1); rc=$$?; \
+	  nok=$$(printf '%s\n' "$$out" | grep -c '^not ok'); \
+	  if [ $$rc -ne 0 ] || [ $$nok -ne 0 ]; then fail=1; printf '%s\n' "$$out" | grep -v '^ok' ; echo "FAIL $$t"; \
+	  else echo "ok   $$t ($$(printf '%s\n' "$$out" | grep -c '^ok') tests)"; fi; \
+	done; exit $$fail
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@for h in $(FUZZ_REPLAY); do n=$$(basename $$h -replay); \
+	  $$h tests/fuzz/corpus/$${n#fuzz_}/* >/dev/null || { echo "FAIL $$h"; exit 1; }; \
+	  echo "ok   $$h ($$(ls tests/fuzz/corpus/$${n#fuzz_} | wc -l) seeds)"; done
+
+lint:
+	mandoc -Tlint -W warning $(MANS)
+	@command -v shellcheck >/dev/null && shellcheck -S warning tests/e2e/lib/*.bash scripts/* bench/push-drain || true
+
+e2e: all
+	ZONEDROP_BIN=$(CURDIR)/$(OUT) bats --timing tests/e2e
+
+check: all unit fuzz-replay lint e2e
+
+# ASan+UBSan build of everything in build-asan/, then the whole check on it
+asan:
+	$(MAKE) B=build-asan OUT=build-asan/bin CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	  SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
+
+valgrind: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	    $$t >/dev/null || { echo "FAIL valgrind $$t"; exit 1; }; echo "ok   valgrind $$t"; done
+
+$(B)/fuzz/%: tests/fuzz/%.c $(SRCS)
+	@mkdir -p $(@D)
+	clang $(ZD_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(SRCS) $(LIB_ALL)
+
+fuzz: $(FUZZ_BINS)
+	@for h in $(FUZZ_BINS); do n=$$(basename $$h); echo "== $$n"; \
+	  mkdir -p $(B)/fuzz/corpus-$$n; \
+	  $$h -max_total_time=$${FUZZ_SECONDS:-60} $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
+
+deps:
+	scripts/install-deps
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)/zonedrop
+	for p in $(filter-out zonedrop.cgi,$(PROGS)); do install -m 0755 $(OUT)/$$p $(DESTDIR)$(SBINDIR)/$$p; done
+	install -m 0755 $(OUT)/zonedrop.cgi $(DESTDIR)$(LIBEXECDIR)/zonedrop.cgi
+	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	  install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	for f in examples/*; do [ -f "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SHAREDIR)/examples/; done; true
+	if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
+	  install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(TMPFILESDIR); \
+	  for u in systemd/*.service systemd/*.timer systemd/*.path; do [ -f "$$u" ] && install -m 0644 $$u $(DESTDIR)$(SYSTEMDUNITDIR)/; done; \
+	  [ -f systemd/zonedrop.tmpfiles ] && install -m 0644 systemd/zonedrop.tmpfiles $(DESTDIR)$(TMPFILESDIR)/zonedrop.conf; fi; true
+	[ -e $(DESTDIR)$(SYSCONFDIR)/zonedrop/zonedrop.yml ] || \
+	  install -m 0640 examples/zonedrop.yml $(DESTDIR)$(SYSCONFDIR)/zonedrop/zonedrop.yml
+
+uninstall:
+	for p in $(filter-out zonedrop.cgi,$(PROGS)); do rm -f $(DESTDIR)$(SBINDIR)/$$p; done
+	rm -f $(DESTDIR)$(LIBEXECDIR)/zonedrop.cgi
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
+	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
+	rm -rf $(DESTDIR)$(SHAREDIR)
+	for u in systemd/*.service systemd/*.timer systemd/*.path; do [ -f "$$u" ] && rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u); done; true
+	rm -f $(DESTDIR)$(TMPFILESDIR)/zonedrop.conf
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/zonedrop (your configuration) in place"
+
+clean:
+	rm -rf build build-asan bin

@@ -1,0 +1,61 @@
+/* backend.h -- bringing one nameserver (or database) to the desired state */
+#ifndef ZONEDROP_BACKEND_H
+#define ZONEDROP_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "zonedrop/config.h"
+#include "zonedrop/err.h"
+
+enum backend_result {
+	BZ_UNSET = 0,
+	BZ_OK,          /* applied and verified */
+	BZ_REJECTED,    /* the server's checker refused this version: no retry until it changes */
+	BZ_FAILED,      /* apply or verification failed: retry on the schedule */
+};
+
+/* One zone of a batch. The drain fills the inputs; the backend fills result/error. */
+struct backend_zone {
+	char *domain;
+	int present;            /* 1: serve text; 0: stop serving */
+	int was_present;        /* the backend had a valid copy before (bstate.applied_present) */
+	uint32_t serial;
+	int64_t gen;
+	char *text;             /* present only: zone text, LF line ends */
+	size_t text_len;
+	/* results */
+	enum backend_result result;
+	int now_present;        /* after the batch: does the backend hold a valid copy? */
+	char error[512];        /* one line, already safe to log */
+};
+
+struct backend_batch {
+	const struct config *cfg;
+	const struct config_backend *be;
+	struct backend_zone *zones;   /* sorted by domain */
+	size_t n;
+	/* Domains the backend holds a valid copy of before this batch and that
+	 * are not in zones[] (sorted): they stay in the generated config. */
+	char **keep;
+	size_t nkeep;
+	int64_t verify_timeout_ms;
+	/* filled by backend_apply */
+	double seconds;
+	char mechanism[64];           /* e.g. "reconfig+reload", for the summary line */
+};
+
+/* Apply a batch: write zone files/rows, regenerate config, reload, verify.
+ * Sets every zones[i].result. Returns 0, or an error when the backend as a
+ * whole could not be reached (then every zone not already rejected is
+ * BZ_FAILED with that message). Runs in its own thread: must not touch the
+ * store; may log. */
+int backend_apply(struct backend_batch *batch, struct zd_err *err);
+
+/* Per type. */
+int backend_nsd_apply(struct backend_batch *batch, struct zd_err *err);
+
+/* Check that a backend's configuration is usable (dirs exist, control runs):
+ * used by check-config. */
+int backend_probe(const struct config_backend *be, struct zd_err *err);
+
+#endif
