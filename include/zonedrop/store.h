@@ -10,8 +10,10 @@
 /*
  * Schema (see store.c for the SQL):
  *   zones(domain PK, present, serial, gen, hostname, username, source, item,
- *         received, changed, updated, text)
- *     One row per zone ever held. present=0 is a tombstone (deleted; text NULL).
+ *         received, changed, updated)
+ *     One row per zone ever held. present=0 is a tombstone (deleted).
+ *   zone_text(domain PK, text)
+ *     The zone text, apart so that scans of zones never page through it.
  *     gen increases by one on every change of the desired state of that zone;
  *     a push whose text equals the stored text (and present=1) is no change.
  *   backend_zones(backend, domain, applied_gen, applied_serial, applied_present,
@@ -110,6 +112,8 @@ int store_bstate_each(struct store *st, const char *backend, const char *domain,
  * backend has, that are not waiting for a retry (next_retry > now) and not
  * failed/rejected at their current gen. force: include failed/rejected and
  * not-yet-due retries too. Calls fn for each in domain order. */
+/* z (with text) and b are borrowed for the call only; b is never NULL: a
+ * backend that never saw the zone gets a zeroed state, status "pending". */
 typedef int (*store_work_fn)(const struct store_zone *z, const struct store_bstate *b, void *arg);
 int store_work_each(struct store *st, const char *backend, int64_t now, int force,
                     store_work_fn fn, void *arg, struct zd_err *err);
@@ -119,6 +123,11 @@ int store_served_each(struct store *st, const char *backend, store_zone_fn fn, v
 
 int store_backend_counts(struct store *st, const char *backend, int64_t now,
                          struct store_backend_counts *c, struct zd_err *err);
+/* (added by the store engineer) The state of zone z on one backend, by the
+ * same rules as store_work_each/store_backend_counts: BSTATE_OK when in sync,
+ * else BSTATE_PENDING/RETRY/FAILED/REJECTED; NULL for a deleted zone the
+ * backend never saw. b is NULL when the backend has no row. Static string. */
+const char *store_zone_state(const struct store_zone *z, const struct store_bstate *b);
 /* Make failed/retry/rejected zones due now (zonedrop retry): backend and
  * domain may be NULL (= all). *n = rows changed. */
 int store_retry_now(struct store *st, const char *backend, const char *domain, size_t *n,
