@@ -134,6 +134,10 @@ struct config {
  * cannot be read) with err->msg "FILE:LINE:COL: message". *out is owned by
  * the caller: config_free(). */
 int config_load(const char *path, struct config **out, struct zd_err *err);
+/* The same from a buffer (len bytes, need not be NUL-terminated); name stands
+ * for FILE in messages. Used by the fuzz harness and tests. */
+int config_load_mem(const char *name, const void *buf, size_t len, struct config **out,
+                    struct zd_err *err);
 void config_free(struct config *cfg);
 
 /* The path to use: -c argument if given, else $ZONEDROP_CONFIG, else the default. */
@@ -141,6 +145,12 @@ const char *config_path(const char *arg);
 
 /* Print the effective config (defaults filled in) as YAML; passwords masked. */
 int config_print(FILE *fp, const struct config *cfg);
+
+/* Things that load but are probably wrong (no receiver users, plain-text
+ * passwords, TLS checks off, no enabled backend): fn(msg, arg) once per
+ * warning, msg a one-line text without the "warning: " prefix. Returns the
+ * number of warnings. zonedrop check-config prints them on stderr. */
+int config_warnings(const struct config *cfg, void (*fn)(const char *msg, void *arg), void *arg);
 
 /* Find a backend by name; NULL when none. */
 const struct config_backend *config_backend_find(const struct config *cfg, const char *name);
