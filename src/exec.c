@@ -1,7 +1,9 @@
 /* exec.c -- run a control command (nsd-control, rndc, knotc): fork + execvp, no shell, timeout */
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,33 @@ static void exec_child(char **argv, int in_fd, int out_fd)
 	_exit(127);
 }
 
+/* A child that exits before reading all its input makes write() raise
+ * SIGPIPE, whose default action would kill the drain. Block it in this
+ * thread only (a library must not change process-wide handlers), write,
+ * and take a SIGPIPE this write raised off the pending set before unblocking. */
+static ssize_t exec_write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	sigset_t pipe_set, old_set, pending;
+	struct timespec zero = { 0, 0 };
+	int was_pending, saved;
+	ssize_t w;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+	w = write(fd, buf, len);
+	saved = errno;
+	if (w < 0 && saved == EPIPE && !was_pending) {
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	errno = saved;
+	return w;
+}
+
 int exec_run(const char *control, const char *const *extra, const char *input, size_t input_len,
              int timeout_ms, struct exec_result *res, struct zd_err *err)
 {
@@ -163,7 +192,7 @@ int exec_run(const char *control, const char *const *extra, const char *input, s
 			break;
 		}
 		if (nf == 2 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = write(in_pipe[1], input + in_off, input_len - in_off);
+			ssize_t w = exec_write_nosigpipe(in_pipe[1], input + in_off, input_len - in_off);
 			if (w > 0)
 				in_off += (size_t)w;
 			if (w < 0 && errno != EAGAIN && errno != EINTR)

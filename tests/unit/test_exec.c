@@ -43,6 +43,11 @@ int main(void)
 	ok(res.output && atoi(res.output) == (int)sizeof big - 1, "all input arrived");
 	exec_result_free(&res);
 
+	/* the child exits without reading: no SIGPIPE may kill us */
+	is_int(exec_run("true", NULL, big, sizeof big - 1, 5000, &res, &err), 0, "child ignoring stdin");
+	is_int(res.status, 0, "still here after the child closed its stdin");
+	exec_result_free(&res);
+
 	is_int(exec_run("sleep 10", NULL, NULL, 0, 200, &res, &err), 0, "timeout run");
 	ok(res.timed_out, "killed after the timeout");
 	exec_result_free(&res);
