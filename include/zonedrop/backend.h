@@ -53,6 +53,16 @@ int backend_apply(struct backend_batch *batch, struct zd_err *err);
 
 /* Per type. */
 int backend_nsd_apply(struct backend_batch *batch, struct zd_err *err);
+int backend_bind_apply(struct backend_batch *batch, struct zd_err *err);
+int backend_knot_apply(struct backend_batch *batch, struct zd_err *err);
+/* MySQL/MariaDB rows (src/backend_mysql.c): PowerDNS gmysql schema, CoreDNS
+ * coredns_mysql_extend schema (PROTOCOL.md section 9). */
+int backend_powerdns_mysql_apply(struct backend_batch *batch, struct zd_err *err);
+int backend_coredns_mysql_apply(struct backend_batch *batch, struct zd_err *err);
+/* zonedrop db-init: create the backend's tables when absent. */
+int backend_mysql_db_init(const struct config_backend *be, struct zd_err *err);
+/* Connect and see the tables (check-config). */
+int backend_mysql_probe(const struct config_backend *be, struct zd_err *err);
 
 /* Check that a backend's configuration is usable (dirs exist, control runs):
  * used by check-config. */
