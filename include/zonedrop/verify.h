@@ -22,6 +22,8 @@ struct verify_query {
 	enum verify_state state;
 	uint32_t got_serial;
 	int ok;                 /* 1 when the answer matched the expectation */
+	int rcode;              /* (added) rcode of the last answer, -1 none; SERVFAIL is
+	                         * "absent" for state but never ok for want_present=0 */
 };
 
 /* Query host@port (IPv4 or IPv6 literal) for each zone's SOA, repeating for
@@ -35,5 +37,9 @@ int verify_soa(const char *host, int port, struct verify_query *q, size_t n,
 /* One query, no polling: served serial of domain, ZD_ENOENT when not served. */
 int verify_soa_once(const char *host, int port, const char *domain, uint32_t *serial,
                     int64_t timeout_ms, struct zd_err *err);
+
+/* (added) "NOERROR", "SERVFAIL", "REFUSED", ... for an rcode; "no answer" for -1.
+ * Static string. */
+const char *verify_rcode_name(int rcode);
 
 #endif

@@ -1,0 +1,907 @@
+/* drain.c -- spool -> desired state (SQLite) -> every backend, in parallel, verified
+ *
+ * One run, under the spool lock:
+ *  1. tmp/ leftovers older than 36 h go.
+ *  2. Ingest. Items a killed drain left in cur/ come first (they are older
+ *     than anything in new/), then new/ items are claimed into cur/; all
+ *     are applied to the desired state in arrival order inside ONE
+ *     transaction. Only after COMMIT do the items leave cur/ (oldest first),
+ *     so a crash at any point re-ingests at most what was already
+ *     committed: a push of the same text is no change, an item the zone
+ *     row names as its last is skipped, and an item older than the one the
+ *     row names is skipped too (a recovered item must never undo a newer
+ *     push: PROTOCOL.md section 10, trap 8).
+ *  3. zones.idx is republished for the CGI's exists answers.
+ *  4. Apply. Per enabled backend, the zones whose desired state it lacks
+ *     (store_work_each) form a batch; the zones it already serves and that
+ *     stay are its keep list. Every backend runs in its own thread (threads
+ *     never touch the store); after the join, the results are recorded in
+ *     one transaction, with the retry schedule for failures.
+ * A zone's text is loaded once per batch and shared between backends that
+ * need the same version, and freed as soon as all threads are done.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "zonedrop/backend.h"
+#include "zonedrop/domain.h"
+#include "zonedrop/drain.h"
+#include "zonedrop/log.h"
+#include "zonedrop/spool.h"
+#include "zonedrop/store.h"
+#include "zonedrop/util.h"
+#include "zonedrop/zindex.h"
+#include "zonedrop/zone.h"
+
+#define DRAIN_TMP_MAX_AGE (36 * 3600)
+/* meta key: "1" from the ingest commit until zones.idx is rewritten */
+#define DRAIN_META_ZINDEX "zindex_pending"
+
+/* What the drain remembers of a zone's backend state while the batch runs. */
+struct drain_prev {
+	int64_t applied_gen;
+	int64_t failed_gen;
+	uint32_t applied_serial;
+	int attempts;
+};
+
+/* One zone of a batch while it is collected, and the drain's side of it after. */
+struct drain_row {
+	char *domain;
+	char *item;               /* the spool item that set the desired state */
+	char *text;
+	size_t text_len;
+	int64_t gen;
+	uint32_t serial;
+	unsigned present : 1;
+	unsigned was_present : 1;
+	unsigned owned : 1;       /* text is this batch's to free */
+	struct drain_prev prev;
+};
+
+struct drain_be {
+	const struct config_backend *be;
+	struct backend_batch batch;
+	struct drain_row *rows;   /* rows[i] goes with batch.zones[i] */
+	size_t nrows, cap, keepcap;
+	pthread_t tid;
+	int started;
+	int rc;
+	struct zd_err err;
+	size_t applied, failed;
+};
+
+struct drain_ctx {
+	const struct config *cfg;
+	const struct drain_opts *opts;
+	struct drain_stats *st;
+	struct store *store;
+	struct drain_be *bes;
+	size_t nbes;
+	size_t built;             /* batches complete (for sharing texts) */
+	int64_t now;
+};
+
+/* ---------------------------------------------------------------- ingest */
+
+static int drain_claim(const char *spool_dir, const char *name, struct zd_err *err)
+{
+	char src[ZD_PATH_MAX], dst[ZD_PATH_MAX];
+	int n;
+
+	n = snprintf(src, sizeof src, "%s/new/%s", spool_dir, name);
+	if (n < 0 || (size_t)n >= sizeof src)
+		return zd_err_set(err, ZD_ENAMETOOLONG, "path too long: %s/new/%s", spool_dir, name);
+	n = snprintf(dst, sizeof dst, "%s/cur/%s", spool_dir, name);
+	if (n < 0 || (size_t)n >= sizeof dst)
+		return zd_err_set(err, ZD_ENAMETOOLONG, "path too long: %s/cur/%s", spool_dir, name);
+	if (rename(src, dst) < 0)
+		return zd_err_sys(err, errno == ENOENT ? ZD_ENOENT : ZD_EIO, "claim %s", src);
+	return 0;
+}
+
+/* The new owner of a pushed zone: a push names its DirectAdmin server;
+ * a push without one (cli, peer without a hostname) leaves the owner as is. */
+static void drain_owner(const struct spool_item *it, const struct store_zone *old, int have_old,
+                        struct store_zone *z)
+{
+	if (it->hostname[0] != '\0') {
+		str_copy(z->hostname, it->hostname, sizeof z->hostname);
+		if (it->username[0] != '\0')
+			str_copy(z->username, it->username, sizeof z->username);
+		else if (have_old && strcmp(old->hostname, it->hostname) == 0)
+			str_copy(z->username, old->username, sizeof z->username);   /* older DA sends none */
+		else
+			z->username[0] = '\0';
+	} else if (have_old) {
+		str_copy(z->hostname, old->hostname, sizeof z->hostname);
+		str_copy(z->username, it->username[0] ? it->username : old->username, sizeof z->username);
+	} else {
+		z->hostname[0] = '\0';
+		str_copy(z->username, it->username, sizeof z->username);
+	}
+}
+
+static void drain_stamp(const struct spool_item *it, struct store_zone *z, int64_t now)
+{
+	str_copy(z->source, it->source, sizeof z->source);
+	str_copy(z->item, it->name, sizeof z->item);
+	str_copy(z->received, it->received, sizeof z->received);
+	/* changed is stamped once, where DirectAdmin pushed, and carried as is */
+	str_copy(z->changed, it->changed[0] ? it->changed : it->received, sizeof z->changed);
+	z->updated = now;
+}
+
+/* Apply one item to the desired state. Returns 0 (done, may be a no-op),
+ * 1 when the item is bad (why filled), <0 on a store error. */
+static int drain_item(struct drain_ctx *c, const struct spool_item *it, int recovered, char *why,
+                      size_t whysz, struct zd_err *err)
+{
+	struct store_zone old, z;
+	struct zone_info info;
+	struct zd_err e;
+	int rc, have_old;
+
+	memset(&z, 0, sizeof z);
+	zd_err_clear(&e);
+	if (domain_check(it->domain, &e) != 0) {
+		snprintf(why, whysz, "Domain: %s", e.msg);
+		return 1;
+	}
+	if (it->action == SPOOL_RAWSAVE) {
+		/* the CGI checked it; the drain checks again: the spool is a trust boundary too */
+		if (zone_check(it->domain, it->text, it->text_len, &info, &e) != 0) {
+			snprintf(why, whysz, "zone check failed: %s", e.msg);
+			return 1;
+		}
+	}
+	rc = store_zone_get(c->store, it->domain, it->action == SPOOL_RAWSAVE, &old, err);
+	if (rc != 0 && rc != ZD_ENOENT)
+		return rc;
+	have_old = rc == 0;
+	zd_err_clear(err);
+	rc = 0;
+	if (have_old && old.item[0] != '\0') {
+		char *a = old.item;
+		const char *b = it->name;
+
+		if (strcmp(old.item, it->name) == 0) {
+			log_info(it->domain, "item=%s already stored (recovered after a crash)", it->name);
+			goto out;
+		}
+		if (recovered && spool_name_cmp(&a, &b) > 0) {
+			log_info(it->domain, "item=%s superseded by item=%s (recovered after a crash)",
+			         it->name, old.item);
+			goto out;
+		}
+	}
+	if (it->action == SPOOL_RAWSAVE) {
+		int same = have_old && old.present && old.text != NULL && old.text_len == it->text_len &&
+		           memcmp(old.text, it->text, it->text_len) == 0;
+
+		if (same) {
+			struct store_zone own;
+
+			memset(&own, 0, sizeof own);
+			drain_owner(it, &old, 1, &own);
+			if (strcmp(own.hostname, old.hostname) == 0 && strcmp(own.username, old.username) == 0) {
+				log_info(it->domain, "item=%s serial=%u unchanged (same text)", it->name,
+				         info.serial);
+				goto out;
+			}
+			/* same text, new owner: metadata only, backends have nothing to do */
+			log_info(it->domain, "item=%s owner hostname=%s username=%s -> hostname=%s "
+			         "username=%s (a push moves ownership)", it->name, old.hostname,
+			         old.username, own.hostname, own.username);
+			str_copy(old.hostname, own.hostname, sizeof old.hostname);
+			str_copy(old.username, own.username, sizeof old.username);
+			str_copy(old.item, it->name, sizeof old.item);
+			old.updated = c->now;
+			rc = store_zone_put(c->store, &old, err);
+			goto out;
+		}
+		str_copy(z.domain, it->domain, sizeof z.domain);
+		drain_owner(it, &old, have_old, &z);
+		if (have_old && old.hostname[0] != '\0' && strcmp(old.hostname, z.hostname) != 0)
+			log_info(it->domain, "item=%s owner hostname=%s -> hostname=%s (a push moves ownership)",
+			         it->name, old.hostname, z.hostname);
+		z.present = 1;
+		z.serial = info.serial;
+		z.gen = (have_old ? old.gen : 0) + 1;
+		drain_stamp(it, &z, c->now);
+		z.text = it->text;
+		z.text_len = it->text_len;
+		rc = store_zone_put(c->store, &z, err);
+		z.text = NULL;
+		if (rc == 0) {
+			c->st->changed++;
+			log_info(it->domain, "item=%s action=rawsave serial=%u gen=%lld hostname=%s stored",
+			         it->name, z.serial, (long long)z.gen, z.hostname);
+		}
+		goto out;
+	}
+	/* delete */
+	if (!have_old || !old.present) {
+		log_info(it->domain, "item=%s action=delete: not held, nothing to do", it->name);
+		goto out;
+	}
+	if (it->hostname[0] != '\0' && strcmp(it->hostname, old.hostname) != 0) {
+		log_warning(it->domain, "item=%s action=delete from hostname=%s not applied: the zone is "
+		            "owned by hostname=%s (ownership moves only with a push)", it->name,
+		            it->hostname, old.hostname[0] ? old.hostname : "(none)");
+		goto out;
+	}
+	z = old;          /* loaded without its text */
+	z.text = NULL;
+	z.text_len = 0;
+	z.present = 0;    /* a tombstone: serial stays the last one held (peers) */
+	z.gen = old.gen + 1;
+	drain_stamp(it, &z, c->now);
+	rc = store_zone_put(c->store, &z, err);
+	if (rc == 0) {
+		c->st->changed++;
+		log_info(it->domain, "item=%s action=delete gen=%lld stored", it->name, (long long)z.gen);
+	}
+out:
+	store_zone_clear(&old);
+	return rc;
+}
+
+/* Read every claimed item, apply it, commit, then let the items go. */
+static int drain_ingest(struct drain_ctx *c, struct zd_err *err)
+{
+	const char *sd = c->cfg->spool_dir;
+	char **cur = NULL, **nw = NULL, **all = NULL;
+	size_t ncur = 0, nnew = 0, nall = 0, i, ndone = 0;
+	unsigned char *done = NULL;
+	int rc, in_txn = 0;
+	struct zd_err e;
+
+	if ((rc = spool_list(sd, "cur", &cur, &ncur, err)) != 0)
+		goto out;
+	if ((rc = spool_list(sd, "new", &nw, &nnew, err)) != 0)
+		goto out;
+	if (ncur + nnew == 0)
+		goto out;
+	if (ncur > 0)
+		log_info(NULL, "recovering %zu item(s) left in cur/ by an interrupted drain", ncur);
+	all = calloc(ncur + nnew, sizeof *all);
+	done = calloc(ncur + nnew, 1);
+	if (all == NULL || done == NULL) {
+		rc = zd_err_set(err, ZD_ENOMEM, "out of memory for %zu items", ncur + nnew);
+		goto out;
+	}
+	for (i = 0; i < ncur; i++)
+		all[nall++] = cur[i];
+	/* claims need no fsync each: one lost in a power cut leaves the item in
+	 * new/, where the next drain finds it again; cur/ is fsync'd once below */
+	for (i = 0; i < nnew; i++) {
+		zd_err_clear(&e);
+		if (drain_claim(sd, nw[i], &e) != 0) {
+			if (e.code != ZD_ENOENT)
+				log_error(NULL, "item=%s %s", nw[i], zd_err_str(&e));
+			continue;
+		}
+		all[nall++] = nw[i];
+	}
+	if (nnew > 0) {
+		char dir[ZD_PATH_MAX];
+		if (path_join(dir, sizeof dir, sd, "cur") != 0) {
+			rc = zd_err_set(err, ZD_ENAMETOOLONG, "path too long: %s", sd);
+			goto out;
+		}
+		if ((rc = fsync_dir(dir, 1, err)) != 0)
+			goto out;
+	}
+	if ((rc = store_begin(c->store, err)) != 0)
+		goto out;
+	in_txn = 1;
+	for (i = 0; i < nall; i++) {
+		struct spool_item it;
+		char why[ZD_ERR_MSG_MAX + 64];
+		int r;
+
+		zd_err_clear(&e);
+		r = spool_item_read(sd, "cur", all[i], &it, &e);
+		if (r == ZD_ENOENT) {
+			spool_item_clear(&it);
+			continue;
+		}
+		if (r == ZD_EINVAL || r == ZD_E2BIG) {
+			snprintf(why, sizeof why, "unreadable item: %s", e.msg);
+			it.domain[0] = '\0';   /* not a name to tag a log line with */
+			r = 1;
+		} else if (r != 0) {
+			/* I/O: leave it in cur/ for the next run */
+			log_error(NULL, "item=%s %s", all[i], zd_err_str(&e));
+			spool_item_clear(&it);
+			continue;
+		} else {
+			r = drain_item(c, &it, i < ncur, why, sizeof why, err);
+		}
+		if (r < 0) {
+			spool_item_clear(&it);
+			rc = r;
+			goto out;
+		}
+		if (r == 1) {
+			zd_err_clear(&e);
+			log_error(it.domain[0] ? it.domain : NULL, "item=%s moved to bad/: %s", all[i], why);
+			if (spool_reject(sd, "cur", all[i], why, &e) != 0)
+				log_error(NULL, "item=%s %s", all[i], zd_err_str(&e));
+			c->st->bad++;
+		} else {
+			done[i] = 1;
+			ndone++;
+			c->st->items++;
+		}
+		spool_item_clear(&it);
+	}
+	/* zones.idx must follow this commit even if we are killed right after it */
+	if (ndone > 0 && (rc = store_meta_set(c->store, DRAIN_META_ZINDEX, "1", err)) != 0)
+		goto out;
+	if ((rc = store_commit(c->store, err)) != 0)
+		goto out;
+	in_txn = 0;
+	/* committed: the items may go now, oldest first, so that what a crash
+	 * leaves behind is always the newest part */
+	for (i = 0; i < nall; i++) {
+		if (!done[i])
+			continue;
+		zd_err_clear(&e);
+		if (spool_remove(sd, "cur", all[i], &e) != 0 && e.code != ZD_ENOENT)
+			log_error(NULL, "item=%s %s", all[i], zd_err_str(&e));
+	}
+	if (ndone > 0) {
+		char dir[ZD_PATH_MAX];
+		zd_err_clear(&e);
+		if (path_join(dir, sizeof dir, sd, "cur") == 0 && fsync_dir(dir, 1, &e) != 0)
+			log_warning(NULL, "%s", zd_err_str(&e));
+	}
+out:
+	if (in_txn)
+		store_rollback(c->store);
+	free(all);
+	free(done);
+	spool_names_free(cur, ncur);
+	spool_names_free(nw, nnew);
+	return rc;
+}
+
+/* ----------------------------------------------------------------- batches */
+
+/* The same version's text in an earlier backend's batch, to share. */
+static const struct backend_zone *drain_shared(const struct drain_ctx *c, const char *domain,
+                                               int64_t gen)
+{
+	size_t j;
+
+	for (j = 0; j < c->built; j++) {
+		const struct backend_batch *b = &c->bes[j].batch;
+		size_t lo = 0, hi = b->n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int cmp = strcmp(b->zones[mid].domain, domain);
+
+			if (cmp == 0) {
+				if (b->zones[mid].gen == gen && b->zones[mid].text != NULL)
+					return &b->zones[mid];
+				break;
+			}
+			if (cmp < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return NULL;
+}
+
+struct drain_work_arg {
+	struct drain_ctx *c;
+	struct drain_be *d;
+};
+
+/* Rows are collected small (struct backend_zone carries a 512-byte error
+ * buffer: 10k zones doubling would cost 9 MB), the batch array is then
+ * allocated once at its size. */
+static int drain_work_zone(const struct store_zone *z, const struct store_bstate *b, void *arg)
+{
+	struct drain_work_arg *a = arg;
+	struct drain_be *d = a->d;
+	struct drain_row *r;
+	const struct backend_zone *sh;
+
+	if (d->nrows == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct drain_row *nr = realloc(d->rows, cap * sizeof *nr);
+
+		if (nr == NULL)
+			return ZD_ENOMEM;
+		d->rows = nr;
+		d->cap = cap;
+	}
+	r = &d->rows[d->nrows];
+	memset(r, 0, sizeof *r);
+	r->domain = strdup(z->domain);
+	r->item = strdup(z->item);
+	if (r->domain == NULL || r->item == NULL)
+		goto nomem;
+	r->present = z->present ? 1 : 0;
+	r->was_present = b->applied_present ? 1 : 0;
+	r->serial = z->serial;
+	r->gen = z->gen;
+	if (z->present && z->text != NULL) {
+		sh = drain_shared(a->c, z->domain, z->gen);
+		if (sh != NULL) {
+			r->text = sh->text;
+			r->text_len = sh->text_len;
+		} else {
+			r->text = malloc(z->text_len + 1);
+			if (r->text == NULL)
+				goto nomem;
+			memcpy(r->text, z->text, z->text_len);
+			r->text[z->text_len] = '\0';
+			r->text_len = z->text_len;
+			r->owned = 1;
+		}
+	}
+	r->prev.applied_gen = b->applied_gen;
+	r->prev.failed_gen = b->failed_gen;
+	r->prev.applied_serial = b->applied_serial;
+	r->prev.attempts = b->attempts;
+	d->nrows++;
+	return 0;
+nomem:
+	free(r->domain);
+	free(r->item);
+	return ZD_ENOMEM;
+}
+
+/* The batch array from the rows; the strings stay owned by the rows. */
+static int drain_batch_fill(struct drain_be *d)
+{
+	size_t i;
+
+	d->batch.n = 0;
+	if (d->nrows == 0)
+		return 0;
+	d->batch.zones = calloc(d->nrows, sizeof *d->batch.zones);
+	if (d->batch.zones == NULL)
+		return ZD_ENOMEM;
+	for (i = 0; i < d->nrows; i++) {
+		struct backend_zone *bz = &d->batch.zones[i];
+		const struct drain_row *r = &d->rows[i];
+
+		bz->domain = r->domain;
+		bz->present = r->present;
+		bz->was_present = r->was_present;
+		bz->serial = r->serial;
+		bz->gen = r->gen;
+		bz->text = r->text;
+		bz->text_len = r->text_len;
+	}
+	d->batch.n = d->nrows;
+	return 0;
+}
+
+static int drain_keep_zone(const struct store_zone *z, void *arg)
+{
+	struct drain_be *d = arg;
+	struct backend_batch *b = &d->batch;
+
+	/* a zone deleted from the desired state never stays in a config, even
+	 * while its delete waits for a retry */
+	if (!z->present)
+		return 0;
+	if (b->nkeep == d->keepcap) {
+		size_t cap = d->keepcap ? d->keepcap * 2 : 256;
+		char **k = realloc(b->keep, cap * sizeof *k);
+
+		if (k == NULL)
+			return ZD_ENOMEM;
+		b->keep = k;
+		d->keepcap = cap;
+	}
+	b->keep[b->nkeep] = strdup(z->domain);
+	if (b->keep[b->nkeep] == NULL)
+		return ZD_ENOMEM;
+	b->nkeep++;
+	return 0;
+}
+
+/* keep minus the batch's zones (both sorted by domain) */
+static void drain_keep_minus_batch(struct backend_batch *b)
+{
+	size_t k, i = 0, o = 0;
+
+	for (k = 0; k < b->nkeep; k++) {
+		int cmp = 1;
+
+		while (i < b->n && (cmp = strcmp(b->zones[i].domain, b->keep[k])) < 0)
+			i++;
+		if (i < b->n && cmp == 0) {
+			free(b->keep[k]);
+			continue;
+		}
+		b->keep[o++] = b->keep[k];
+	}
+	b->nkeep = o;
+}
+
+static void drain_texts_free(struct drain_be *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nrows; i++) {
+		if (d->rows[i].owned)
+			free(d->rows[i].text);
+		d->rows[i].owned = 0;
+		d->rows[i].text = NULL;
+		if (i < d->batch.n)
+			d->batch.zones[i].text = NULL;
+	}
+}
+
+static void drain_be_free(struct drain_be *d)
+{
+	size_t i;
+
+	drain_texts_free(d);
+	for (i = 0; i < d->nrows; i++) {
+		free(d->rows[i].domain);
+		free(d->rows[i].item);
+	}
+	for (i = 0; i < d->batch.nkeep; i++)
+		free(d->batch.keep[i]);
+	free(d->rows);
+	free(d->batch.zones);
+	free(d->batch.keep);
+	memset(&d->batch, 0, sizeof d->batch);
+	d->rows = NULL;
+	d->nrows = d->cap = d->keepcap = 0;
+}
+
+static int drain_build(struct drain_ctx *c, struct drain_be *d, struct zd_err *err)
+{
+	struct drain_work_arg a = { c, d };
+	int rc;
+
+	d->batch.cfg = c->cfg;
+	d->batch.be = d->be;
+	d->batch.verify_timeout_ms = c->cfg->verify_timeout_ms > 0 ? c->cfg->verify_timeout_ms : 30000;
+	rc = store_work_each(c->store, d->be->name, c->now, c->opts->force_retry, drain_work_zone, &a,
+	                     err);
+	if (rc == ZD_ENOMEM)
+		return zd_err_set(err, rc, "out of memory building the batch of %s", d->be->name);
+	if (rc != 0)
+		return rc;
+	if (drain_batch_fill(d) != 0)
+		return zd_err_set(err, ZD_ENOMEM, "out of memory building the batch of %s", d->be->name);
+	rc = store_served_each(c->store, d->be->name, drain_keep_zone, d, err);
+	if (rc == ZD_ENOMEM)
+		return zd_err_set(err, rc, "out of memory building the zone list of %s", d->be->name);
+	if (rc != 0)
+		return rc;
+	drain_keep_minus_batch(&d->batch);
+	return 0;
+}
+
+static void *drain_thread(void *arg)
+{
+	struct drain_be *d = arg;
+
+	zd_err_clear(&d->err);
+	d->rc = backend_apply(&d->batch, &d->err);
+	return NULL;
+}
+
+/* ----------------------------------------------------------------- results */
+
+static int64_t drain_retry_delay_s(const struct config *cfg, int attempts)
+{
+	int64_t ms;
+
+	if (cfg->retry.nschedule == 0 || attempts < 1)
+		return 30;
+	ms = cfg->retry.schedule_ms[(size_t)attempts - 1];
+	return (ms + 999) / 1000;
+}
+
+static void drain_dur(char *out, size_t sz, int64_t s)
+{
+	if (s % 3600 == 0 && s >= 3600)
+		snprintf(out, sz, "%lldh", (long long)(s / 3600));
+	else if (s % 60 == 0 && s >= 60)
+		snprintf(out, sz, "%lldm", (long long)(s / 60));
+	else
+		snprintf(out, sz, "%llds", (long long)s);
+}
+
+/* One zone's result into its backend state, and its log line. */
+static int drain_record(struct drain_ctx *c, struct drain_be *d, size_t i, struct zd_err *err)
+{
+	const struct backend_zone *z = &d->batch.zones[i];
+	const struct drain_prev *p = &d->rows[i].prev;
+	struct store_bstate nb;
+	const char *item = d->rows[i].item[0] ? d->rows[i].item : "-";
+	char dur[32];
+
+	memset(&nb, 0, sizeof nb);
+	str_copy(nb.backend, d->be->name, sizeof nb.backend);
+	str_copy(nb.domain, z->domain, sizeof nb.domain);
+	nb.applied_gen = p->applied_gen;
+	nb.applied_serial = p->applied_serial;
+	nb.applied_present = z->now_present ? 1 : 0;
+	nb.updated = c->now;
+	switch (z->result) {
+	case BZ_OK:
+		nb.applied_gen = z->gen;
+		if (z->present)
+			nb.applied_serial = z->serial;
+		nb.applied_present = z->present ? 1 : 0;
+		str_copy(nb.status, BSTATE_OK, sizeof nb.status);
+		d->applied++;
+		log_info(z->domain, "backend=%s item=%s serial=%u %s", d->be->name, item, z->serial,
+		         z->present ? "applied" : "removed");
+		break;
+	case BZ_REJECTED:
+		str_copy(nb.status, BSTATE_REJECTED, sizeof nb.status);
+		nb.failed_gen = z->gen;
+		nb.attempts = p->failed_gen == z->gen ? p->attempts : 0;
+		str_copy(nb.last_error, z->error, sizeof nb.last_error);
+		d->failed++;
+		log_error(z->domain, "backend=%s item=%s serial=%u rejected: %s%s", d->be->name, item,
+		          z->serial, z->error, z->now_present ? " (the previous version stays served)" : "");
+		break;
+	case BZ_FAILED:
+	default:
+		nb.failed_gen = z->gen;
+		nb.attempts = (p->failed_gen == z->gen ? p->attempts : 0) + 1;
+		str_copy(nb.last_error, z->result == BZ_FAILED ? z->error : "backend gave no result",
+		         sizeof nb.last_error);
+		d->failed++;
+		if ((size_t)nb.attempts <= c->cfg->retry.nschedule ||
+		    (c->cfg->retry.nschedule == 0 && nb.attempts == 1)) {
+			int64_t delay = drain_retry_delay_s(c->cfg, nb.attempts);
+
+			str_copy(nb.status, BSTATE_RETRY, sizeof nb.status);
+			nb.next_retry = c->now + delay;
+			drain_dur(dur, sizeof dur, delay);
+			log_error(z->domain, "backend=%s item=%s serial=%u failed: %s (attempt %d, retry in %s)",
+			          d->be->name, item, z->serial, nb.last_error, nb.attempts, dur);
+		} else {
+			str_copy(nb.status, BSTATE_FAILED, sizeof nb.status);
+			nb.next_retry = 0;
+			log_error(z->domain, "backend=%s item=%s serial=%u failed: %s (attempt %d, no more "
+			          "retries: zonedrop retry)", d->be->name, item, z->serial, nb.last_error,
+			          nb.attempts);
+		}
+		break;
+	}
+	return store_bstate_put(c->store, &nb, err);
+}
+
+static void drain_meta(struct drain_ctx *c, double seconds, size_t zones, int ok)
+{
+	char v[64];
+	struct zd_err e;
+
+	zd_err_clear(&e);
+	/* one transaction: one fsync, and readers never see half of it */
+	if (store_begin(c->store, &e) != 0)
+		goto fail;
+	time_iso_now(v, sizeof v);
+	if (store_meta_set(c->store, "last_drain_end", v, &e) != 0)
+		goto fail;
+	snprintf(v, sizeof v, "%.3f", seconds);
+	if (store_meta_set(c->store, "last_drain_seconds", v, &e) != 0)
+		goto fail;
+	snprintf(v, sizeof v, "%zu", zones);
+	if (store_meta_set(c->store, "last_drain_zones", v, &e) != 0)
+		goto fail;
+	if (store_meta_set(c->store, "last_drain_result", ok ? "ok" : "failed", &e) != 0)
+		goto fail;
+	if (store_commit(c->store, &e) != 0)
+		goto fail;
+	return;
+fail:
+	store_rollback(c->store);
+	log_warning(NULL, "%s", zd_err_str(&e));
+}
+
+/* Build every batch, run them in parallel, record. 1 when something failed. */
+static int drain_apply(struct drain_ctx *c, struct zd_err *err)
+{
+	const struct config *cfg = c->cfg;
+	size_t j, i, nsel = 0;
+	int rc = 0, failed = 0;
+
+	c->bes = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof *c->bes);
+	if (c->bes == NULL)
+		return zd_err_set(err, ZD_ENOMEM, "out of memory");
+	for (j = 0; j < cfg->nbackends; j++) {
+		const struct config_backend *be = &cfg->backends[j];
+
+		if (c->opts->only_backend != NULL) {
+			if (strcmp(be->name, c->opts->only_backend) != 0)
+				continue;
+		} else if (!be->enabled) {
+			continue;
+		}
+		c->bes[c->nbes++].be = be;
+		nsel++;
+	}
+	if (c->opts->only_backend != NULL && nsel == 0)
+		return zd_err_set(err, ZD_ECONFIG, "no backend named %s in %s", c->opts->only_backend,
+		                  cfg->path ? cfg->path : "the configuration");
+	if (c->nbes == 0)
+		log_warning(NULL, "no enabled backend: the desired state is kept, nothing is applied");
+
+	c->now = time_now();
+	for (j = 0; j < c->nbes; j++) {
+		if ((rc = drain_build(c, &c->bes[j], err)) != 0)
+			return rc;
+		c->built = j + 1;
+	}
+	for (j = 0; j < c->nbes; j++) {
+		struct drain_be *d = &c->bes[j];
+
+		if (d->batch.n == 0)
+			continue;
+		log_info(NULL, "backend=%s applying %zu zone(s), %zu kept", d->be->name, d->batch.n,
+		         d->batch.nkeep);
+		if (pthread_create(&d->tid, NULL, drain_thread, d) != 0) {
+			/* no thread: run it here, the others still run in parallel */
+			drain_thread(d);
+		} else {
+			d->started = 1;
+		}
+	}
+	for (j = 0; j < c->nbes; j++)
+		if (c->bes[j].started) {
+			pthread_join(c->bes[j].tid, NULL);
+			c->bes[j].started = 0;
+		}
+
+	/* texts are no longer needed: drop them before the bookkeeping */
+	for (j = 0; j < c->nbes; j++)
+		drain_texts_free(&c->bes[j]);
+
+	c->now = time_now();
+	if ((rc = store_begin(c->store, err)) != 0)
+		return rc;
+	for (j = 0; j < c->nbes; j++) {
+		struct drain_be *d = &c->bes[j];
+
+		for (i = 0; i < d->batch.n; i++)
+			if ((rc = drain_record(c, d, i, err)) != 0) {
+				store_rollback(c->store);
+				return rc;
+			}
+		if (d->rc != 0) {
+			log_error(NULL, "backend=%s failed: %s", d->be->name, zd_err_str(&d->err));
+			failed = 1;
+		}
+		if (d->failed > 0)
+			failed = 1;
+		c->st->applied += d->applied;
+		c->st->failed += d->failed;
+		if (d->batch.n > 0)
+			log_info(NULL, "backend=%s mechanism=%s zones=%zu applied=%zu failed=%zu seconds=%.3f "
+			         "zones/s=%.1f", d->be->name, d->batch.mechanism[0] ? d->batch.mechanism : "-",
+			         d->batch.n, d->applied, d->failed, d->batch.seconds,
+			         d->batch.seconds > 0 ? (double)d->batch.n / d->batch.seconds : 0.0);
+	}
+	if ((rc = store_commit(c->store, err)) != 0) {
+		store_rollback(c->store);
+		return rc;
+	}
+	return failed;
+}
+
+/* -------------------------------------------------------------------- run */
+
+int drain_run(const struct config *cfg, const struct drain_opts *opts, struct drain_stats *stats,
+              struct zd_err *err)
+{
+	struct drain_ctx c;
+	struct drain_opts defopts = { 0, NULL };
+	struct drain_stats localst;
+	struct zd_err e;
+	char idx[ZD_PATH_MAX];
+	int64_t t0 = time_mono_ms();
+	int lockfd = -1, rc, result = 0;
+	size_t removed = 0, j, zones = 0;
+
+	memset(&c, 0, sizeof c);
+	if (stats == NULL)
+		stats = &localst;
+	memset(stats, 0, sizeof *stats);
+	c.cfg = cfg;
+	c.opts = opts ? opts : &defopts;
+	c.st = stats;
+
+	if ((rc = spool_lock(cfg->spool_dir, &lockfd, err)) != 0)
+		return rc;
+	zd_err_clear(&e);
+	if (spool_clean_tmp(cfg->spool_dir, DRAIN_TMP_MAX_AGE, &removed, &e) != 0)
+		log_warning(NULL, "%s", zd_err_str(&e));
+	if (removed > 0)
+		log_info(NULL, "removed %zu file(s) older than 36 h from tmp/", removed);
+	if ((rc = store_open(cfg->state_dir, 0, &c.store, err)) != 0)
+		goto out;
+
+	c.now = time_now();
+	if ((rc = drain_ingest(&c, err)) != 0)
+		goto out;
+	log_debug(NULL, "ingest: %zu item(s), %zu bad, %.3f s", stats->items, stats->bad,
+	          (double)(time_mono_ms() - t0) / 1000.0);
+	/* the CGI's exists answers: after every ingest, and once on a fresh state */
+	if (path_join(idx, sizeof idx, cfg->state_dir, ZINDEX_NAME) != 0) {
+		rc = zd_err_set(err, ZD_ENAMETOOLONG, "path too long: %s", cfg->state_dir);
+		goto out;
+	}
+	{
+		char pending[8] = "";
+
+		zd_err_clear(&e);
+		store_meta_get(c.store, DRAIN_META_ZINDEX, pending, sizeof pending, &e);
+		if (strcmp(pending, "1") == 0 || access(idx, F_OK) != 0) {
+			zd_err_clear(&e);
+			if (zindex_publish(c.store, cfg->state_dir, &e) != 0)
+				log_error(NULL, "%s", zd_err_str(&e));
+			else if (store_meta_set(c.store, DRAIN_META_ZINDEX, "0", &e) != 0)
+				log_warning(NULL, "%s", zd_err_str(&e));
+			log_debug(NULL, "zones.idx published, %.3f s",
+			          (double)(time_mono_ms() - t0) / 1000.0);
+		}
+	}
+
+	/* what the ingest used (SQLite's cache, ldns) goes back before the
+	 * batches take the texts: the drain's peak is ingest or apply, not both */
+	sqlite3_release_memory(INT_MAX);
+	malloc_trim(0);
+	rc = drain_apply(&c, err);
+	if (rc < 0)
+		goto out;
+	result = rc;
+	rc = 0;
+	for (j = 0; j < c.nbes; j++)
+		zones += c.bes[j].batch.n;
+	stats->seconds = (double)(time_mono_ms() - t0) / 1000.0;
+	if (stats->bad > 0)
+		result = 1;
+	drain_meta(&c, stats->seconds, zones, result == 0);
+	log_info(NULL, "drain done: items=%zu bad=%zu changed=%zu zones=%zu applied=%zu failed=%zu "
+	         "seconds=%.3f zones/s=%.1f", stats->items, stats->bad, stats->changed, zones,
+	         stats->applied, stats->failed, stats->seconds,
+	         stats->seconds > 0 ? (double)zones / stats->seconds : 0.0);
+out:
+	if (rc < 0 && c.store != NULL) {
+		stats->seconds = (double)(time_mono_ms() - t0) / 1000.0;
+		drain_meta(&c, stats->seconds, zones, 0);
+	}
+	if (c.bes != NULL) {
+		for (j = 0; j < c.nbes; j++) {
+			if (c.bes[j].started)
+				pthread_join(c.bes[j].tid, NULL);
+			drain_be_free(&c.bes[j]);
+		}
+		free(c.bes);
+	}
+	store_close(c.store);
+	spool_unlock(lockfd);
+	if (rc < 0)
+		return rc;
+	return result ? 1 : 0;
+}
