@@ -321,7 +321,7 @@ EOF
 
 # ---- DirectAdmin's requests -------------------------------------------------------
 
-zdc() { "$PY" "$E2E_LIB/zdclient.py" --base "${ZD_URL_OVERRIDE:-$ZD_URL}" --user "$ZD_USER" --password "$ZD_PASS" "$@"; }
+zdc() { "$PY" "$E2E_LIB/zdclient.py" --base "${ZD_URL_OVERRIDE:-$ZD_URL}" --user="$ZD_USER" --password="$ZD_PASS" "$@"; }
 
 # da_zone DOMAIN SERIAL [IP] > FILE: a zone as DirectAdmin writes it
 da_zone() { zdc zone "$1" "$2" --ip "${3:-192.0.2.10}"; }
