@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "zonedrop/backend.h"
 #include "zonedrop/config.h"
 #include "zonedrop/domain.h"
 #include "zonedrop/err.h"
@@ -45,6 +46,7 @@ static const char usage_text[] =
 	"                                       make failed/retrying/rejected zones due now\n"
 	"  spool [new|cur|bad|tmp]...           list spool items: state name age domain action [why]\n"
 	"  check-config                         load the config, print it with defaults\n"
+	"  db-init BACKEND...                   create a MySQL backend's tables when absent\n"
 	"  passwd [-y] [USER]                   read a password, print a password_hash line\n"
 	"\n"
 	"  -c FILE  config (default $ZONEDROP_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
@@ -933,6 +935,37 @@ struct command {
 	int (*fn)(const struct config *cfg, int argc, char **argv);
 };
 
+/* ---- db-init ---- */
+
+static int cmd_db_init(const struct config *cfg, int argc, char **argv)
+{
+	const struct config_backend *be;
+	struct zd_err err;
+	int i, failed = 0;
+
+	if (argc < 1)
+		die(EX_USAGE, "usage: zonedrop db-init BACKEND...");
+	for (i = 0; i < argc; i++) {
+		be = config_backend_find(cfg, argv[i]);
+		if (be == NULL)
+			die(EX_USAGE, "no backend \"%s\" in the configuration", argv[i]);
+		if (be->type != BACKEND_POWERDNS_MYSQL && be->type != BACKEND_COREDNS_MYSQL)
+			die(EX_USAGE, "backend %s is %s, not a MySQL backend", be->name,
+			    config_backend_type_name(be->type));
+	}
+	for (i = 0; i < argc; i++) {
+		be = config_backend_find(cfg, argv[i]);
+		zd_err_clear(&err);
+		if (backend_mysql_db_init(be, &err) != 0) {
+			warn("%s", zd_err_str(&err));
+			failed = 1;
+		} else {
+			printf("%s: tables ready\n", be->name);
+		}
+	}
+	return failed ? EX_FAILED : EX_DONE;
+}
+
 static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "zones", cmd_zones },
@@ -941,6 +974,7 @@ static const struct command commands[] = {
 	{ "delete", cmd_delete },
 	{ "retry", cmd_retry },
 	{ "spool", cmd_spool },
+	{ "db-init", cmd_db_init },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,1066 @@
+/* backend_mysql.c -- PowerDNS (gmysql schema) and CoreDNS (coredns_mysql_extend) rows in MySQL/MariaDB
+ *
+ * One connection per batch. Each zone's rows are replaced inside a
+ * transaction (several zones share one transaction; a failed group is
+ * retried zone by zone), so readers never see half a zone. Zone text is
+ * parsed with ldns; record contents are rendered with ldns_rdf2str. */
+#include <ctype.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <ldns/ldns.h>
+#include <mysql.h>
+
+#include "zonedrop/backend.h"
+#include "zonedrop/exec.h"
+#include "zonedrop/log.h"
+#include "zonedrop/util.h"
+#include "zonedrop/verify.h"
+
+#define MY_CONNECT_TIMEOUT_S 10
+#define MY_RW_TIMEOUT_S      60
+#define MY_GROUP_ZONES       500            /* zones per transaction */
+#define MY_INSERT_MAX        (1024 * 1024)  /* bytes per multi-row INSERT */
+#define MY_CONTROL_TIMEOUT_MS 30000
+#define MY_PURGE_PER_CMD     40   /* exec_run takes EXEC_ARGV_MAX words in all */
+#define MY_POLL_MS           100
+
+/* ---- growing string ---- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_reserve(struct sbuf *s, size_t more)
+{
+	size_t ncap;
+	char *np;
+
+	if (s->oom || s->len + more + 1 <= s->cap)
+		return;
+	ncap = s->cap ? s->cap : 4096;
+	while (ncap < s->len + more + 1)
+		ncap *= 2;
+	np = realloc(s->p, ncap);
+	if (np == NULL) {
+		s->oom = 1;
+		return;
+	}
+	s->p = np;
+	s->cap = ncap;
+}
+
+static void sb_add(struct sbuf *s, const char *str, size_t n)
+{
+	sb_reserve(s, n);
+	if (s->oom)
+		return;
+	memcpy(s->p + s->len, str, n);
+	s->len += n;
+	s->p[s->len] = '\0';
+}
+
+static void sb_cat(struct sbuf *s, const char *str)
+{
+	sb_add(s, str, strlen(str));
+}
+
+static void sb_printf(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		s->oom = 1;
+		return;
+	}
+	sb_reserve(s, (size_t)n);
+	if (s->oom)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->p + s->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	s->len += (size_t)n;
+}
+
+/* 'escaped string' */
+static void sb_quote(struct sbuf *s, MYSQL *my, const char *str)
+{
+	size_t n = strlen(str);
+
+	sb_reserve(s, 2 * n + 3);
+	if (s->oom)
+		return;
+	s->p[s->len++] = '\'';
+	s->len += mysql_real_escape_string(my, s->p + s->len, str, (unsigned long)n);
+	s->p[s->len++] = '\'';
+	s->p[s->len] = '\0';
+}
+
+static void sb_free(struct sbuf *s)
+{
+	free(s->p);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- connection ---- */
+
+struct myconn {
+	MYSQL *my;
+	const struct config_backend *be;
+	int pdns;              /* 1 powerdns_mysql, 0 coredns_mysql */
+	const char *zt, *rt;   /* table names */
+};
+
+static int my_ident_ok(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static void my_close(struct myconn *c)
+{
+	if (c->my)
+		mysql_close(c->my);
+	c->my = NULL;
+}
+
+static int my_connect(struct myconn *c, const struct config_backend *be, struct zd_err *err)
+{
+	unsigned int cto = MY_CONNECT_TIMEOUT_S, rwto = MY_RW_TIMEOUT_S;
+	char *pass = NULL;
+	size_t plen = 0;
+	my_bool vf;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	c->be = be;
+	c->pdns = be->type == BACKEND_POWERDNS_MYSQL;
+	c->zt = c->pdns ? "domains" : (be->zones_table ? be->zones_table : "zones");
+	c->rt = c->pdns ? "records" : (be->records_table ? be->records_table : "records");
+	if (!my_ident_ok(c->zt) || !my_ident_ok(c->rt))
+		return zd_err_set(err, ZD_ECONFIG, "backend %s: table names must be [A-Za-z0-9_]",
+		                  be->name);
+	if (be->password_file && be->password_file[0]) {
+		rc = file_read_all(be->password_file, 4096, &pass, &plen, err);
+		if (rc != 0)
+			return rc;
+		while (plen > 0 && (pass[plen - 1] == '\n' || pass[plen - 1] == '\r'))
+			pass[--plen] = '\0';
+	}
+	c->my = mysql_init(NULL);
+	if (c->my == NULL) {
+		free(pass);
+		return zd_err_set(err, ZD_ENOMEM, "backend %s: mysql_init failed", be->name);
+	}
+	mysql_optionsv(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &cto);
+	mysql_optionsv(c->my, MYSQL_OPT_READ_TIMEOUT, &rwto);
+	mysql_optionsv(c->my, MYSQL_OPT_WRITE_TIMEOUT, &rwto);
+	mysql_optionsv(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (be->tls_set) {
+		if (be->tls_ca_file)
+			mysql_optionsv(c->my, MYSQL_OPT_SSL_CA, be->tls_ca_file);
+		vf = be->tls_verify ? 1 : 0;
+		mysql_optionsv(c->my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &vf);
+	}
+	if (mysql_real_connect(c->my, be->host ? be->host : "127.0.0.1", be->user, pass,
+	                       be->database, (unsigned)(be->port ? be->port : 3306), NULL, 0) == NULL) {
+		rc = zd_err_set(err, ZD_EIO, "backend %s: connect to %s:%d: %s", be->name,
+		                be->host ? be->host : "127.0.0.1", be->port ? be->port : 3306,
+		                mysql_error(c->my));
+		free(pass);
+		my_close(c);
+		return rc;
+	}
+	if (pass) {
+		memset(pass, 0, plen);
+		free(pass);
+	}
+	if (mysql_autocommit(c->my, 0) != 0) {
+		rc = zd_err_set(err, ZD_EIO, "backend %s: autocommit off: %s", be->name,
+		                mysql_error(c->my));
+		my_close(c);
+		return rc;
+	}
+	return 0;
+}
+
+static int my_exec(struct myconn *c, const char *sql, size_t len, struct zd_err *err)
+{
+	if (mysql_real_query(c->my, sql, (unsigned long)len) != 0)
+		return zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+	return 0;
+}
+
+static int my_execs(struct myconn *c, const char *sql, struct zd_err *err)
+{
+	return my_exec(c, sql, strlen(sql), err);
+}
+
+/* first column of the first row as a number; *found 0 when no row */
+static int my_query_id(struct myconn *c, const char *sql, long long *id, int *found,
+                       struct zd_err *err)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc;
+
+	*found = 0;
+	*id = 0;
+	rc = my_execs(c, sql, err);
+	if (rc != 0)
+		return rc;
+	res = mysql_store_result(c->my);
+	if (res == NULL)
+		return zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+	row = mysql_fetch_row(res);
+	if (row && row[0]) {
+		*found = 1;
+		*id = strtoll(row[0], NULL, 10);
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+/* ---- zone text -> rows ---- */
+
+struct myrow {
+	char *name;      /* pdns: owner, no dot, lower; coredns: relative hostname */
+	char *type;
+	char *content;
+	uint32_t ttl;
+	unsigned prio;   /* pdns MX/SRV: the first field, which PowerDNS 4.x keeps in prio */
+};
+
+struct myzone {
+	struct myrow *rows;
+	size_t n;
+	uint32_t serial;
+};
+
+static void myzone_free(struct myzone *z)
+{
+	size_t i;
+
+	for (i = 0; i < z->n; i++) {
+		free(z->rows[i].name);
+		free(z->rows[i].type);
+		free(z->rows[i].content);
+	}
+	free(z->rows);
+	memset(z, 0, sizeof *z);
+}
+
+static void str_lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* drop the trailing dot of an absolute name, but keep "." */
+static void strip_dot(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 1 && s[n - 1] == '.' && s[n - 2] != '\\')
+		s[n - 1] = '\0';
+}
+
+static int myzone_add_rr(struct myzone *z, size_t *cap, const ldns_rr *rr, const char *origin,
+                         int pdns)
+{
+	struct sbuf content = { 0 };
+	struct myrow *r;
+	char *owner, *tname, *f;
+	size_t i, first = 0, olen, zlen;
+	unsigned prio = 0;
+	ldns_rr_type t = ldns_rr_get_type(rr);
+
+	if (z->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct myrow *nr = realloc(z->rows, ncap * sizeof *nr);
+		if (nr == NULL)
+			return -1;
+		z->rows = nr;
+		*cap = ncap;
+	}
+	owner = ldns_rdf2str(ldns_rr_owner(rr));
+	tname = ldns_rr_type2str(ldns_rr_get_type(rr));
+	if (owner == NULL || tname == NULL) {
+		free(owner);
+		free(tname);
+		return -1;
+	}
+	str_lower(owner);
+	/* PowerDNS 4.x's generic SQL backends store the MX/SRV priority in
+	 * the prio column and prepend it to content when reading */
+	if (pdns && (t == LDNS_RR_TYPE_MX || t == LDNS_RR_TYPE_SRV) && ldns_rr_rd_count(rr) > 1) {
+		prio = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+		first = 1;
+	}
+	for (i = first; i < ldns_rr_rd_count(rr); i++) {
+		ldns_rdf *rd = ldns_rr_rdf(rr, i);
+		f = ldns_rdf2str(rd);
+		if (f == NULL) {
+			content.oom = 1;
+			break;
+		}
+		if (ldns_rdf_get_type(rd) == LDNS_RDF_TYPE_DNAME) {
+			str_lower(f);
+			if (pdns)
+				strip_dot(f);
+		}
+		if (i > first)
+			sb_cat(&content, " ");
+		sb_cat(&content, f);
+		free(f);
+	}
+	if (content.oom || content.p == NULL) {
+		if (!content.oom && ldns_rr_rd_count(rr) == 0) {
+			sb_cat(&content, "");
+		}
+		if (content.oom || content.p == NULL) {
+			free(owner);
+			free(tname);
+			sb_free(&content);
+			return -1;
+		}
+	}
+	if (pdns) {
+		strip_dot(owner);
+	} else {
+		/* relative to the origin ("example.com."): "@", "www", "*" */
+		olen = strlen(owner);
+		zlen = strlen(origin);
+		if (strcmp(owner, origin) == 0) {
+			strcpy(owner, "@");
+		} else if (olen > zlen && strcmp(owner + olen - zlen, origin) == 0 &&
+		           owner[olen - zlen - 1] == '.') {
+			owner[olen - zlen - 1] = '\0';
+		}
+	}
+	r = &z->rows[z->n++];
+	r->name = owner;
+	r->type = tname;
+	r->content = content.p;
+	r->ttl = ldns_rr_ttl(rr);
+	r->prio = prio;
+	if (t == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 3)
+		z->serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
+	return 0;
+}
+
+/* Parse zone text into rows. origin_dot: "example.com." */
+static int myzone_parse(struct myzone *z, const struct backend_zone *bz, int pdns, char *why,
+                        size_t whysz)
+{
+	ldns_zone *zone = NULL;
+	ldns_rdf *origin;
+	ldns_status st;
+	char origin_s[300];
+	size_t i, cap = 0, nrr;
+	int line = 0;
+	FILE *fp;
+
+	memset(z, 0, sizeof *z);
+	snprintf(origin_s, sizeof origin_s, "%s.", bz->domain);
+	str_lower(origin_s);
+	origin = ldns_dname_new_frm_str(origin_s);
+	if (origin == NULL) {
+		snprintf(why, whysz, "bad domain name");
+		return -1;
+	}
+	fp = fmemopen(bz->text, bz->text_len, "r");
+	if (fp == NULL) {
+		ldns_rdf_deep_free(origin);
+		snprintf(why, whysz, "fmemopen failed");
+		return -1;
+	}
+	st = ldns_zone_new_frm_fp_l(&zone, fp, origin, 3600, LDNS_RR_CLASS_IN, &line);
+	fclose(fp);
+	ldns_rdf_deep_free(origin);
+	if (st != LDNS_STATUS_OK) {
+		snprintf(why, whysz, "zone text line %d: %s", line, ldns_get_errorstr_by_id(st));
+		return -1;
+	}
+	if (ldns_zone_soa(zone) == NULL) {
+		ldns_zone_deep_free(zone);
+		snprintf(why, whysz, "zone has no SOA");
+		return -1;
+	}
+	if (myzone_add_rr(z, &cap, ldns_zone_soa(zone), origin_s, pdns) != 0)
+		goto oom;
+	nrr = ldns_rr_list_rr_count(ldns_zone_rrs(zone));
+	for (i = 0; i < nrr; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ldns_zone_rrs(zone), i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+			continue;
+		if (myzone_add_rr(z, &cap, rr, origin_s, pdns) != 0)
+			goto oom;
+	}
+	ldns_zone_deep_free(zone);
+	return 0;
+oom:
+	ldns_zone_deep_free(zone);
+	myzone_free(z);
+	snprintf(why, whysz, "out of memory rendering records");
+	return -1;
+}
+
+/* ---- SQL for one zone ---- */
+
+/* zone name as stored: pdns "example.com", coredns "example.com." */
+static void my_zone_key(const struct myconn *c, const char *domain, char *out, size_t outsz)
+{
+	snprintf(out, outsz, c->pdns ? "%s" : "%s.", domain);
+	str_lower(out);
+}
+
+static int my_zone_id(struct myconn *c, const char *key, long long *id, int *found,
+                      struct zd_err *err)
+{
+	struct sbuf q = { 0 };
+	int rc;
+
+	sb_printf(&q, "SELECT id FROM %s WHERE %s=", c->zt, c->pdns ? "name" : "zone_name");
+	sb_quote(&q, c->my, key);
+	if (q.oom)
+		return zd_err_set(err, ZD_ENOMEM, "out of memory");
+	rc = my_query_id(c, q.p, id, found, err);
+	sb_free(&q);
+	return rc;
+}
+
+static int my_flush_insert(struct myconn *c, struct sbuf *q, size_t head, struct zd_err *err)
+{
+	int rc = 0;
+
+	if (q->oom)
+		return zd_err_set(err, ZD_ENOMEM, "out of memory");
+	if (q->len > head)
+		rc = my_exec(c, q->p, q->len, err);
+	q->len = head;
+	q->p[q->len] = '\0';
+	return rc;
+}
+
+/* Replace (present) or remove the zone's rows; inside the caller's transaction. */
+static int my_zone_write(struct myconn *c, const struct backend_zone *bz, const struct myzone *z,
+                         int *created, struct zd_err *err)
+{
+	char key[300];
+	struct sbuf q = { 0 };
+	long long id;
+	int found, rc;
+	size_t i, head;
+
+	*created = 0;
+	my_zone_key(c, bz->domain, key, sizeof key);
+	rc = my_zone_id(c, key, &id, &found, err);
+	if (rc != 0)
+		return rc;
+	if (found) {
+		sb_printf(&q, "DELETE FROM %s WHERE %s=%lld", c->rt, c->pdns ? "domain_id" : "zone_id",
+		          id);
+		rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory") : my_exec(c, q.p, q.len, err);
+		q.len = 0;
+		if (rc == 0 && !bz->present) {
+			sb_printf(&q, "DELETE FROM %s WHERE id=%lld", c->zt, id);
+			rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory")
+			           : my_exec(c, q.p, q.len, err);
+		}
+		if (rc != 0 || !bz->present)
+			goto out;
+		q.len = 0;
+	} else if (!bz->present) {
+		goto out;
+	} else {
+		if (c->pdns) {
+			sb_printf(&q, "INSERT INTO %s (name,type) VALUES (", c->zt);
+			sb_quote(&q, c->my, key);
+			sb_cat(&q, ",'NATIVE')");
+		} else {
+			sb_printf(&q, "INSERT INTO %s (zone_name) VALUES (", c->zt);
+			sb_quote(&q, c->my, key);
+			sb_cat(&q, ")");
+		}
+		rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory") : my_exec(c, q.p, q.len, err);
+		if (rc != 0)
+			goto out;
+		id = (long long)mysql_insert_id(c->my);
+		*created = 1;
+		q.len = 0;
+	}
+	if (c->pdns)
+		sb_printf(&q, "INSERT INTO %s (domain_id,name,type,content,ttl,prio,disabled,"
+		          "ordername,auth) VALUES ", c->rt);
+	else
+		sb_printf(&q, "INSERT INTO %s (zone_id,hostname,type,data,ttl,online) VALUES ", c->rt);
+	head = q.len;
+	for (i = 0; i < z->n; i++) {
+		const struct myrow *r = &z->rows[i];
+		if (q.len > head)
+			sb_cat(&q, ",");
+		sb_printf(&q, "(%lld,", id);
+		sb_quote(&q, c->my, r->name);
+		sb_cat(&q, ",");
+		sb_quote(&q, c->my, r->type);
+		sb_cat(&q, ",");
+		if (c->pdns) {
+			sb_quote(&q, c->my, r->content);
+			sb_printf(&q, ",%u,%u,0,NULL,1)", r->ttl, r->prio);
+		} else {
+			/* the plugin parses "<fqdn> <ttl> IN <type> <data>" */
+			sb_quote(&q, c->my, r->content);
+			sb_printf(&q, ",%u,1)", r->ttl);
+		}
+		if (q.len - head > MY_INSERT_MAX) {
+			rc = my_flush_insert(c, &q, head, err);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	rc = my_flush_insert(c, &q, head, err);
+out:
+	sb_free(&q);
+	return rc;
+}
+
+/* ---- PowerDNS caches ---- */
+
+static size_t my_curl_sink(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return sz * n;
+}
+
+static int pdns_api_flush(const struct config_backend *be, const char *key, CURL *cu,
+                          const char *domain, struct zd_err *err)
+{
+	char url[1024], hdr[600];
+	struct curl_slist *h = NULL;
+	long code = 0;
+	CURLcode cc;
+	size_t n = strlen(be->api_url);
+
+	snprintf(url, sizeof url, "%.*s/api/v1/servers/localhost/cache/flush?domain=%s.",
+	         (int)(n > 0 && be->api_url[n - 1] == '/' ? n - 1 : n), be->api_url, domain);
+	snprintf(hdr, sizeof hdr, "X-API-Key: %s", key);
+	h = curl_slist_append(h, hdr);
+	curl_easy_reset(cu);
+	curl_easy_setopt(cu, CURLOPT_URL, url);
+	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, "PUT");
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, my_curl_sink);
+	if (be->tls_set && be->tls_ca_file)
+		curl_easy_setopt(cu, CURLOPT_CAINFO, be->tls_ca_file);
+	cc = curl_easy_perform(cu);
+	curl_slist_free_all(h);
+	if (cc != CURLE_OK)
+		return zd_err_set(err, ZD_EIO, "PowerDNS API %s: %s", url, curl_easy_strerror(cc));
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 200)
+		return zd_err_set(err, ZD_EIO, "PowerDNS API cache flush %s: HTTP %ld", domain, code);
+	return 0;
+}
+
+static int pdns_control_run(const struct config_backend *be, const char **words,
+                            struct zd_err *err)
+{
+	struct exec_result res;
+	int rc;
+
+	rc = exec_run(be->control, words, NULL, 0, MY_CONTROL_TIMEOUT_MS, &res, err);
+	if (rc != 0)
+		return rc;
+	if (res.status != 0) {
+		char out[200];
+		str_safe(out, sizeof out, res.output ? res.output : "", res.output_len);
+		rc = zd_err_set(err, ZD_ECMD, "%s %s: exit %d%s: %s", be->control, words[0], res.status,
+		                res.timed_out ? " (timed out)" : "", out);
+	}
+	exec_result_free(&res);
+	return rc;
+}
+
+/* After the rows are committed: purge changed zones, announce new ones.
+ * Problems are logged, not fatal (verification decides). */
+static void pdns_caches(struct backend_batch *b, const int *done, const int *created)
+{
+	const struct config_backend *be = b->be;
+	struct zd_err e;
+	size_t i;
+	int any_new = 0;
+
+	for (i = 0; i < b->n; i++)
+		if (done[i] && created[i])
+			any_new = 1;
+	if (be->api_url && be->api_url[0] && be->api_key_file && be->api_key_file[0]) {
+		char *key = NULL;
+		size_t klen = 0;
+		CURL *cu;
+		zd_err_clear(&e);
+		if (file_read_all(be->api_key_file, 4096, &key, &klen, &e) != 0) {
+			log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
+		} else {
+			while (klen > 0 && (key[klen - 1] == '\n' || key[klen - 1] == '\r'))
+				key[--klen] = '\0';
+			cu = curl_easy_init();
+			for (i = 0; cu && i < b->n; i++) {
+				if (!done[i])
+					continue;
+				zd_err_clear(&e);
+				if (pdns_api_flush(be, key, cu, b->zones[i].domain, &e) != 0) {
+					log_msg(LOG_WARNING, b->zones[i].domain, "backend %s: %s", be->name,
+					        zd_err_str(&e));
+					break;
+				}
+			}
+			if (cu)
+				curl_easy_cleanup(cu);
+			free(key);
+		}
+	}
+	if (be->control && be->control[0]) {
+		const char *words[MY_PURGE_PER_CMD + 2];
+		char *bufs[MY_PURGE_PER_CMD];
+		size_t nw = 0, k;
+		words[0] = "purge";
+		for (i = 0; i <= b->n; i++) {
+			if (i < b->n && done[i]) {
+				bufs[nw] = malloc(strlen(b->zones[i].domain) + 2);
+				if (bufs[nw] == NULL)
+					continue;
+				sprintf(bufs[nw], "%s$", b->zones[i].domain);
+				words[1 + nw] = bufs[nw];
+				nw++;
+			}
+			if (nw > 0 && (nw == MY_PURGE_PER_CMD || i == b->n)) {
+				words[1 + nw] = NULL;
+				zd_err_clear(&e);
+				if (pdns_control_run(be, words, &e) != 0)
+					log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
+				for (k = 0; k < nw; k++)
+					free(bufs[k]);
+				nw = 0;
+			}
+		}
+		if (any_new) {
+			const char *rw[] = { "rediscover", NULL };
+			zd_err_clear(&e);
+			if (pdns_control_run(be, rw, &e) != 0)
+				log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
+		}
+	}
+}
+
+/* ---- verification ---- */
+
+/* read back: zone row present/absent, row count and SOA serial */
+static int my_readback(struct myconn *c, const struct backend_zone *bz, size_t nrows,
+                       uint32_t serial, char *why, size_t whysz, struct zd_err *err)
+{
+	char key[300];
+	struct sbuf q = { 0 };
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long id, cnt = 0;
+	int found, rc;
+	uint32_t got = 0;
+
+	my_zone_key(c, bz->domain, key, sizeof key);
+	rc = my_zone_id(c, key, &id, &found, err);
+	if (rc != 0)
+		return rc;
+	if (!bz->present) {
+		if (found)
+			snprintf(why, whysz, "zone still in %s after delete", c->zt);
+		return found ? 1 : 0;
+	}
+	if (!found) {
+		snprintf(why, whysz, "zone missing from %s after commit", c->zt);
+		return 1;
+	}
+	sb_printf(&q, "SELECT COUNT(*), MAX(IF(type='SOA',%s,NULL)) FROM %s WHERE %s=%lld",
+	          c->pdns ? "content" : "data", c->rt, c->pdns ? "domain_id" : "zone_id", id);
+	if (q.oom)
+		return zd_err_set(err, ZD_ENOMEM, "out of memory");
+	rc = my_exec(c, q.p, q.len, err);
+	sb_free(&q);
+	if (rc != 0)
+		return rc;
+	res = mysql_store_result(c->my);
+	if (res == NULL)
+		return zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+	row = mysql_fetch_row(res);
+	if (row && row[0])
+		cnt = strtoll(row[0], NULL, 10);
+	if (row && row[1]) {
+		/* "mname rname serial ..." */
+		const char *p = row[1];
+		int f;
+		for (f = 0; f < 2 && p; f++) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+		}
+		if (p)
+			got = (uint32_t)strtoul(p, NULL, 10);
+	}
+	mysql_free_result(res);
+	if ((size_t)cnt != nrows || got != serial) {
+		snprintf(why, whysz, "read back %lld rows, serial %u; expected %zu rows, serial %u", cnt,
+		         got, nrows, serial);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the batch ---- */
+
+static void my_set(struct backend_zone *z, enum backend_result r, int now_present, const char *why)
+{
+	z->result = r;
+	z->now_present = now_present;
+	if (why)
+		str_safe(z->error, sizeof z->error, why, strlen(why));
+	else
+		z->error[0] = '\0';
+}
+
+/* Write zones [from, to) in one transaction. 0 committed, else error (rolled back). */
+static int my_group(struct myconn *c, struct backend_batch *b, struct myzone *mz, const int *todo,
+                    int *created, size_t from, size_t to, struct zd_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = from; i < to && rc == 0; i++)
+		if (todo[i])
+			rc = my_zone_write(c, &b->zones[i], &mz[i], &created[i], err);
+	if (rc == 0 && mysql_commit(c->my) != 0)
+		rc = zd_err_set(err, ZD_EIO, "backend %s: commit: %s", c->be->name, mysql_error(c->my));
+	if (rc != 0) {
+		mysql_rollback(c->my);
+		for (i = from; i < to; i++)
+			created[i] = 0;
+	}
+	return rc;
+}
+
+/* ldns allocates and frees a large line buffer per RR; with glibc's default
+ * trim threshold every zone then grows and trims the heap (brk + TLB
+ * flushes), which made parsing 10,000 small zones take seconds. */
+static pthread_once_t my_malloc_once = PTHREAD_ONCE_INIT;
+static void my_malloc_tune(void)
+{
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+}
+
+static int backend_mysql_apply(struct backend_batch *b, struct zd_err *err)
+{
+	struct myconn c;
+	struct myzone *mz = NULL;
+	int *todo = NULL, *created = NULL;
+	char why[512];
+	size_t i, j, from;
+	int64_t t0 = time_mono_ms(), t_parse = t0, t_conn = t0, t_write = t0, t_purge = t0;
+	int rc, pdns = b->be->type == BACKEND_POWERDNS_MYSQL;
+
+	pthread_once(&my_malloc_once, my_malloc_tune);
+	str_copy(b->mechanism, pdns ? "sql+purge" : "sql", sizeof b->mechanism);
+	for (i = 0; i < b->n; i++) {
+		b->zones[i].result = BZ_UNSET;
+		b->zones[i].now_present = b->zones[i].was_present;
+		b->zones[i].error[0] = '\0';
+	}
+	mz = calloc(b->n ? b->n : 1, sizeof *mz);
+	todo = calloc(b->n ? b->n : 1, sizeof *todo);
+	created = calloc(b->n ? b->n : 1, sizeof *created);
+	if (mz == NULL || todo == NULL || created == NULL) {
+		rc = zd_err_set(err, ZD_ENOMEM, "backend %s: out of memory", b->be->name);
+		goto fail_all;
+	}
+	/* parse first: a zone ldns cannot read is rejected, never written */
+	for (i = 0; i < b->n; i++) {
+		struct backend_zone *z = &b->zones[i];
+		if (!z->present) {
+			todo[i] = 1;
+			continue;
+		}
+		if (myzone_parse(&mz[i], z, pdns, why, sizeof why) != 0) {
+			my_set(z, BZ_REJECTED, z->was_present, why);
+			continue;
+		}
+		todo[i] = 1;
+	}
+	t_parse = time_mono_ms();
+	rc = my_connect(&c, b->be, err);
+	if (rc != 0)
+		goto fail_all;
+	t_conn = time_mono_ms();
+	for (from = 0; from < b->n; from += MY_GROUP_ZONES) {
+		size_t to = from + MY_GROUP_ZONES < b->n ? from + MY_GROUP_ZONES : b->n;
+		struct zd_err ge;
+		zd_err_clear(&ge);
+		if (my_group(&c, b, mz, todo, created, from, to, &ge) == 0)
+			continue;
+		if (mysql_ping(c.my) != 0) {
+			/* the server went away: the rest of the batch fails */
+			*err = ge;
+			for (i = from; i < b->n; i++)
+				if (todo[i])
+					my_set(&b->zones[i], BZ_FAILED, b->zones[i].was_present, ge.msg);
+			my_close(&c);
+			memset(todo + from, 0, (b->n - from) * sizeof *todo);
+			rc = ge.code ? ge.code : ZD_EIO;
+			goto caches;
+		}
+		/* isolate the zone that broke the group */
+		for (j = from; j < to; j++) {
+			if (!todo[j])
+				continue;
+			zd_err_clear(&ge);
+			if (my_group(&c, b, mz, todo, created, j, j + 1, &ge) != 0) {
+				my_set(&b->zones[j], BZ_FAILED, b->zones[j].was_present, ge.msg);
+				todo[j] = 0;
+			}
+		}
+	}
+	rc = 0;
+caches:
+	t_write = time_mono_ms();
+	if (pdns)
+		pdns_caches(b, todo, created);
+	t_purge = time_mono_ms();
+	/* verify */
+	if (pdns && b->be->verify_set) {
+		struct verify_query *q = calloc(b->n ? b->n : 1, sizeof *q);
+		size_t *idx = calloc(b->n ? b->n : 1, sizeof *idx);
+		size_t m = 0;
+		struct zd_err ve;
+		if (q == NULL || idx == NULL) {
+			free(q);
+			free(idx);
+			rc = zd_err_set(err, ZD_ENOMEM, "out of memory");
+			goto fail_all;
+		}
+		for (i = 0; i < b->n; i++) {
+			if (!todo[i])
+				continue;
+			q[m].domain = b->zones[i].domain;
+			q[m].serial = mz[i].serial;
+			q[m].want_present = b->zones[i].present;
+			idx[m++] = i;
+		}
+		zd_err_clear(&ve);
+		if (m > 0 && verify_soa(b->be->verify_host ? b->be->verify_host : "127.0.0.1",
+		                        b->be->verify_port ? b->be->verify_port : 53, q, m,
+		                        b->verify_timeout_ms > 0 ? b->verify_timeout_ms : 10000,
+		                        MY_POLL_MS, &ve) != 0) {
+			for (j = 0; j < m; j++)
+				my_set(&b->zones[idx[j]], BZ_FAILED, b->zones[idx[j]].present, ve.msg);
+		} else {
+			for (j = 0; j < m; j++) {
+				struct backend_zone *z = &b->zones[idx[j]];
+				if (q[j].ok) {
+					my_set(z, BZ_OK, z->present, NULL);
+					continue;
+				}
+				if (q[j].state == VERIFY_OTHER)
+					snprintf(why, sizeof why, "rows written; PowerDNS serves serial %u, "
+					         "expected %u", q[j].got_serial, q[j].serial);
+				else
+					snprintf(why, sizeof why, "rows written; PowerDNS %s (%s)",
+					         z->present ? "does not serve the zone" : "still serves the zone",
+					         verify_rcode_name(q[j].rcode));
+				my_set(z, BZ_FAILED, z->present, why);
+			}
+		}
+		free(q);
+		free(idx);
+	} else if (c.my) {
+		for (i = 0; i < b->n; i++) {
+			struct backend_zone *z = &b->zones[i];
+			struct zd_err ve;
+			if (!todo[i])
+				continue;
+			zd_err_clear(&ve);
+			why[0] = '\0';
+			rc = my_readback(&c, z, mz[i].n, mz[i].serial, why, sizeof why, &ve);
+			if (rc < 0)
+				my_set(z, BZ_FAILED, z->present, ve.msg);
+			else if (rc > 0)
+				my_set(z, BZ_FAILED, z->present, why);
+			else
+				my_set(z, BZ_OK, z->present, NULL);
+		}
+		mysql_commit(c.my);  /* end the read transaction */
+		rc = 0;
+	}
+	log_msg(LOG_DEBUG, NULL, "backend %s: parse %lld ms, connect %lld ms, write %lld ms, "
+	        "caches %lld ms, verify %lld ms", b->be->name, (long long)(t_parse - t0),
+	        (long long)(t_conn - t_parse), (long long)(t_write - t_conn),
+	        (long long)(t_purge - t_write), (long long)(time_mono_ms() - t_purge));
+	for (i = 0; i < b->n; i++)
+		myzone_free(&mz[i]);
+	free(mz);
+	free(todo);
+	free(created);
+	my_close(&c);
+	b->seconds = (double)(time_mono_ms() - t0) / 1000.0;
+	return rc;
+
+fail_all:
+	for (i = 0; i < b->n; i++) {
+		struct backend_zone *z = &b->zones[i];
+		if (z->result == BZ_REJECTED)
+			continue;
+		my_set(z, BZ_FAILED, z->was_present, err ? err->msg : "backend failed");
+	}
+	if (mz)
+		for (i = 0; i < b->n; i++)
+			myzone_free(&mz[i]);
+	free(mz);
+	free(todo);
+	free(created);
+	b->seconds = (double)(time_mono_ms() - t0) / 1000.0;
+	return rc;
+}
+
+int backend_powerdns_mysql_apply(struct backend_batch *b, struct zd_err *err)
+{
+	return backend_mysql_apply(b, err);
+}
+
+int backend_coredns_mysql_apply(struct backend_batch *b, struct zd_err *err)
+{
+	return backend_mysql_apply(b, err);
+}
+
+/* ---- db-init ---- */
+
+static const char *const pdns_schema[] = {
+	"CREATE TABLE IF NOT EXISTS domains (\n"
+	"  id INT AUTO_INCREMENT, name VARCHAR(255) NOT NULL, master VARCHAR(128) DEFAULT NULL,\n"
+	"  last_check INT DEFAULT NULL, type VARCHAR(8) NOT NULL,\n"
+	"  notified_serial INT UNSIGNED DEFAULT NULL,\n"
+	"  account VARCHAR(40) CHARACTER SET 'utf8' DEFAULT NULL,\n"
+	"  options VARCHAR(64000) DEFAULT NULL, catalog VARCHAR(255) DEFAULT NULL,\n"
+	"  PRIMARY KEY (id), UNIQUE KEY name_index (name), KEY catalog_idx (catalog)\n"
+	") Engine=InnoDB CHARACTER SET 'latin1'",
+	"CREATE TABLE IF NOT EXISTS records (\n"
+	"  id BIGINT AUTO_INCREMENT, domain_id INT DEFAULT NULL, name VARCHAR(255) DEFAULT NULL,\n"
+	"  type VARCHAR(10) DEFAULT NULL, content VARCHAR(64000) DEFAULT NULL,\n"
+	"  ttl INT DEFAULT NULL, prio INT DEFAULT NULL, disabled TINYINT(1) DEFAULT 0,\n"
+	"  ordername VARCHAR(255) BINARY DEFAULT NULL, auth TINYINT(1) DEFAULT 1,\n"
+	"  PRIMARY KEY (id), KEY nametype_index (name,type), KEY domain_id (domain_id),\n"
+	"  KEY ordername (ordername)\n"
+	") Engine=InnoDB CHARACTER SET 'latin1'",
+	"CREATE TABLE IF NOT EXISTS supermasters (\n"
+	"  ip VARCHAR(64) NOT NULL, nameserver VARCHAR(255) NOT NULL,\n"
+	"  account VARCHAR(40) CHARACTER SET 'utf8' NOT NULL, PRIMARY KEY (ip, nameserver)\n"
+	") Engine=InnoDB CHARACTER SET 'latin1'",
+	"CREATE TABLE IF NOT EXISTS comments (\n"
+	"  id INT AUTO_INCREMENT, domain_id INT NOT NULL, name VARCHAR(255) NOT NULL,\n"
+	"  type VARCHAR(10) NOT NULL, modified_at INT NOT NULL,\n"
+	"  account VARCHAR(40) CHARACTER SET 'utf8' DEFAULT NULL,\n"
+	"  comment TEXT CHARACTER SET 'utf8' NOT NULL, PRIMARY KEY (id),\n"
+	"  KEY comments_name_type_idx (name, type), KEY comments_order_idx (domain_id, modified_at)\n"
+	") Engine=InnoDB CHARACTER SET 'latin1'",
+	"CREATE TABLE IF NOT EXISTS domainmetadata (\n"
+	"  id INT AUTO_INCREMENT, domain_id INT NOT NULL, kind VARCHAR(32), content TEXT,\n"
+	"  PRIMARY KEY (id), KEY domainmetadata_idx (domain_id, kind)\n"
+	") Engine=InnoDB CHARACTER SET 'latin1'",
+	"CREATE TABLE IF NOT EXISTS cryptokeys (\n"
+	"  id INT AUTO_INCREMENT, domain_id INT NOT NULL, flags INT NOT NULL, active BOOL,\n"
+	"  published BOOL DEFAULT 1, content TEXT, PRIMARY KEY(id), KEY domainidindex (domain_id)\n"
+	") Engine=InnoDB CHARACTER SET 'latin1'",
+	"CREATE TABLE IF NOT EXISTS tsigkeys (\n"
+	"  id INT AUTO_INCREMENT, name VARCHAR(255), algorithm VARCHAR(50), secret VARCHAR(255),\n"
+	"  PRIMARY KEY (id), UNIQUE KEY namealgoindex (name, algorithm)\n"
+	") Engine=InnoDB CHARACTER SET 'latin1'",
+	NULL
+};
+
+int backend_mysql_db_init(const struct config_backend *be, struct zd_err *err)
+{
+	struct myconn c;
+	struct sbuf q = { 0 };
+	int rc = 0;
+	size_t i;
+
+	if (be->type != BACKEND_POWERDNS_MYSQL && be->type != BACKEND_COREDNS_MYSQL)
+		return zd_err_set(err, ZD_ECONFIG, "backend %s is not a MySQL backend", be->name);
+	rc = my_connect(&c, be, err);
+	if (rc != 0)
+		return rc;
+	if (c.pdns) {
+		for (i = 0; pdns_schema[i] && rc == 0; i++)
+			rc = my_execs(&c, pdns_schema[i], err);
+	} else {
+		sb_printf(&q, "CREATE TABLE IF NOT EXISTS %s (id INT NOT NULL AUTO_INCREMENT, "
+		          "zone_name VARCHAR(255) NOT NULL, PRIMARY KEY (id), UNIQUE KEY zone_name "
+		          "(zone_name)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", c.zt);
+		rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory") : my_exec(&c, q.p, q.len, err);
+		q.len = 0;
+		sb_printf(&q, "CREATE TABLE IF NOT EXISTS %s (id INT NOT NULL AUTO_INCREMENT, "
+		          "zone_id INT NOT NULL, hostname VARCHAR(512) NOT NULL, type VARCHAR(10) NOT "
+		          "NULL, data VARCHAR(1024) NOT NULL, ttl INT NOT NULL DEFAULT 120, online INT "
+		          "NOT NULL DEFAULT 0, PRIMARY KEY (id), KEY lookup (zone_id, hostname(191), "
+		          "type, online)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", c.rt);
+		if (rc == 0)
+			rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory")
+			           : my_exec(&c, q.p, q.len, err);
+		sb_free(&q);
+	}
+	if (rc == 0 && mysql_commit(c.my) != 0)
+		rc = zd_err_set(err, ZD_EIO, "backend %s: commit: %s", be->name, mysql_error(c.my));
+	my_close(&c);
+	return rc;
+}
+
+/* connect and see the tables: used by check-config */
+int backend_mysql_probe(const struct config_backend *be, struct zd_err *err)
+{
+	struct myconn c;
+	struct sbuf q = { 0 };
+	int rc;
+
+	rc = my_connect(&c, be, err);
+	if (rc != 0)
+		return rc;
+	sb_printf(&q, "SELECT 1 FROM %s, %s LIMIT 0", c.zt, c.rt);
+	rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory") : my_exec(&c, q.p, q.len, err);
+	if (rc == 0) {
+		MYSQL_RES *res = mysql_store_result(c.my);
+		if (res)
+			mysql_free_result(res);
+	} else {
+		char m[ZD_ERR_MSG_MAX];
+		str_copy(m, err ? err->msg : "", sizeof m);
+		rc = zd_err_set(err, ZD_ECONFIG, "%.400s (run zonedrop db-init %s)", m, be->name);
+	}
+	sb_free(&q);
+	my_close(&c);
+	return rc;
+}

@@ -1,0 +1,113 @@
+# mysql.bash -- a private MariaDB (own datadir, socket and 127.0.0.1 port under $T)
+# and a PowerDNS (gmysql) in front of it, for the MySQL backends' e2e tests.
+# Load after lib/servers. Everything is stopped by PID (stop_pid) in e2e_cleanup.
+#
+#   start_mariadb NAME          -> MY_PORT_<NAME>, MY_SOCK_<NAME>, MY_PID_<NAME>;
+#                                  databases pdns + coredns, user zd / $MY_PASS
+#   stop_mariadb NAME           -> mariadbd stopped (datadir kept)
+#   restart_mariadb NAME        -> started again on the same port and datadir
+#   start_pdns NAME             -> pdns_server on $DNS_PORT (PDNS_SOCKDIR, PDNS_CONTROL)
+#   sql NAME DB QUERY           -> mariadb -N -B as user zd
+# shellcheck shell=bash
+
+MY_PASS_FILE=
+my_var() { eval "printf '%s' \"\${$1_$2:-}\""; }
+
+# mariadb_run NAME: start mariadbd for an existing datadir (port already chosen)
+mariadb_run() {
+  local n=$1 dir=$T/mysql-$1 port
+  port=$(my_var MY_PORT "$n")
+  mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" \
+    --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/pid" \
+    --log-error="$dir/error.log" --skip-name-resolve --innodb-buffer-pool-size=64M \
+    --innodb-log-file-size=64M --innodb-flush-log-at-trx-commit=2 \
+    --max-allowed-packet=64M >/dev/null 2>&1 &
+  eval "MY_PID_$n=$!"
+  export "MY_PID_$n"
+  remember mariadb-"$n" $!
+  wait_until 60 "mariadbd $n on port $port" mariadb-admin --no-defaults --socket="$dir/sock" \
+    -uroot ping || { tail -20 "$dir/error.log" >&2; return 1; }
+}
+
+start_mariadb() {
+  local n=$1 dir=$T/mysql-$1
+  mkdir -p "$dir"
+  if [ -z "$MY_PASS_FILE" ]; then
+    MY_PASS=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
+    MY_PASS_FILE=$T/mysql.pass
+    printf '%s\n' "$MY_PASS" > "$MY_PASS_FILE"
+    export MY_PASS MY_PASS_FILE
+  fi
+  mariadb-install-db --no-defaults --user=root --datadir="$dir/data" \
+    --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 \
+    || { tail -20 "$dir/install.log" >&2; return 1; }
+  eval "MY_PORT_$n=$(free_ports 1)"
+  eval "MY_SOCK_$n=$dir/sock"
+  export "MY_PORT_$n" "MY_SOCK_$n"
+  mariadb_run "$n" || return 1
+  mariadb --no-defaults --socket="$dir/sock" -uroot <<EOF
+CREATE DATABASE pdns;
+CREATE DATABASE coredns;
+CREATE USER 'zd'@'127.0.0.1' IDENTIFIED BY '$MY_PASS';
+CREATE USER 'zd'@'localhost' IDENTIFIED BY '$MY_PASS';
+GRANT ALL ON pdns.* TO 'zd'@'127.0.0.1';
+GRANT ALL ON coredns.* TO 'zd'@'127.0.0.1';
+GRANT ALL ON pdns.* TO 'zd'@'localhost';
+GRANT ALL ON coredns.* TO 'zd'@'localhost';
+EOF
+}
+
+stop_mariadb() {
+  local pid
+  pid=$(my_var MY_PID "$1")
+  [ -n "$pid" ] && stop_pid "$pid"
+  ! kill -0 "$pid" 2>/dev/null
+}
+
+restart_mariadb() { mariadb_run "$1"; }
+
+sql() {
+  mariadb --no-defaults -h 127.0.0.1 -P "$(my_var MY_PORT "$1")" -uzd -p"$MY_PASS" -N -B "$2" -e "$3"
+}
+
+# start_pdns NAME: PowerDNS (gmysql on mariadb NAME, database pdns) on 127.0.0.1:$DNS_PORT
+start_pdns() {
+  local n=$1 dir=$T/pdns
+  mkdir -p "$dir"
+  read -r DNS_PORT PDNS_WEB_PORT < <(free_ports 2)
+  PDNS_API_KEY=$("$PY" -c 'import secrets; print(secrets.token_hex(16))')
+  printf '%s\n' "$PDNS_API_KEY" > "$dir/api.key"
+  cat > "$dir/pdns.conf" <<EOF
+launch=gmysql
+gmysql-host=127.0.0.1
+gmysql-port=$(my_var MY_PORT "$n")
+gmysql-user=zd
+gmysql-password=$MY_PASS
+gmysql-dbname=pdns
+local-address=127.0.0.1
+local-port=$DNS_PORT
+socket-dir=$dir
+daemon=no
+guardian=no
+disable-syslog=yes
+loglevel=4
+webserver=yes
+webserver-address=127.0.0.1
+webserver-port=$PDNS_WEB_PORT
+webserver-allow-from=127.0.0.0/8
+api=yes
+api-key=$PDNS_API_KEY
+security-poll-suffix=
+zone-cache-refresh-interval=300
+EOF
+  pdns_server --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
+  PDNS_PID=$!
+  remember pdns $PDNS_PID
+  PDNS_SOCKDIR=$dir
+  PDNS_CONTROL="pdns_control --config-dir=$dir --socket-dir=$dir"
+  PDNS_API_URL=http://127.0.0.1:$PDNS_WEB_PORT
+  PDNS_API_KEY_FILE=$dir/api.key
+  export DNS_PORT PDNS_SOCKDIR PDNS_CONTROL PDNS_API_URL PDNS_API_KEY_FILE
+  wait_until 30 "pdns_server on port $DNS_PORT" $PDNS_CONTROL rping \
+    || { tail -20 "$dir/pdns.log" >&2; return 1; }
+}
