@@ -2,6 +2,8 @@
 # corpus plus zonedrop's own): each answered 4xx (or as the case says) with
 # error=1&text=..., nothing in spool new/ or tmp/, and the receiver still answers a
 # login test afterwards. The receiver runs with max_body: 1048576.
+# A new case is a .case file (format: tests/e2e/lib/zdclient.py "cases", the shared
+# corpus's bad/ format) plus its @test line below; the last test checks they match.
 load lib/servers
 
 setup_file() {

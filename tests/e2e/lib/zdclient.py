@@ -21,7 +21,8 @@ Batches:
   cases DIR|FILE... --spool DIR [--results F]   hostile .case files (see tests/fixtures/bad)
   zone DOMAIN SERIAL [--ip A] [--crlf]          print a zone in DirectAdmin's format
   push-many --prefix P --suffix S --count N [--clients C] [--procs] [--serial N]
-            [--start K] [--stats]   N pushes by C concurrent clients; --stats prints
+            [--start K] [--stats] [--ok-file F]   N pushes by C concurrent clients
+            (F: the domains accepted, one per line); --stats prints
             "pushes=N ok=N seconds=S rate=R p50_ms=X p99_ms=Y"
   served-many --prefix P --suffix S --count N --dns 127.0.0.1@PORT [--serial N]
             [--wait S] [--absent]   one dig -f batch (polled) for all N SOAs
@@ -416,7 +417,7 @@ def _push_slice(args):
         r = send_raw(req)
         dt = time.perf_counter() - t0
         ok = r.status == 200 and r.keys().get("error") == "0"
-        out.append((ok, dt, "" if ok else "%s: %s" % (d, r.line())))
+        out.append((ok, dt, d if ok else "%s: %s" % (d, r.line())))
     return out
 
 
@@ -437,6 +438,9 @@ def cmd_push_many(a):
     total = time.perf_counter() - t0
     flat = [x for r in results for x in r]
     fails = [d for ok, _, d in flat if not ok]
+    if a.ok_file:
+        with open(a.ok_file, "w") as f:
+            f.write("".join(d + "\n" for ok, _, d in flat if ok))
     lat = sorted(dt for _, dt, _ in flat)
 
     def pct(p):
@@ -756,6 +760,7 @@ def main():
             s.add_argument("--clients", type=int, default=1)
             s.add_argument("--procs", action="store_true", help="processes instead of threads")
             s.add_argument("--stats", action="store_true")
+            s.add_argument("--ok-file", help="write the domains pushed with error=0 here")
         else:
             s.add_argument("--dns", required=True, help="127.0.0.1@PORT")
             s.add_argument("--wait", type=float, default=30.0)
