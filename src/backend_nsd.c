@@ -324,6 +324,9 @@ static int nsd_write_tmp(struct nsd_ctx *c, size_t i, int sync_each, struct zd_e
 		goto fail;
 	}
 	c->nz[i].tmp = 1;
+	/* the file has it now: the drain may give the text's memory back */
+	if (c->b->text_done != NULL)
+		c->b->text_done(c->b, i);
 	return 0;
 fail:
 	if (fd >= 0)

@@ -17,19 +17,21 @@
  *     stay are its keep list. Every backend runs in its own thread (threads
  *     never touch the store); after the join, the results are recorded in
  *     one transaction, with the retry schedule for failures.
- * A zone's text is loaded once per batch and shared between backends that
- * need the same version, and freed as soon as all threads are done.
+ * A zone's text is read once per run and shared between backends that need
+ * the same version. Texts go to an unlinked temp file in state_dir and are
+ * mapped read-only; a backend done with a text hands its pages back
+ * (backend_batch.text_done), so a 10k-zone batch costs the drain its
+ * bookkeeping, not 10k zone texts on the heap (32 MB RSS budget).
  */
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "zonedrop/backend.h"
 #include "zonedrop/domain.h"
@@ -44,6 +46,7 @@
 #define DRAIN_TMP_MAX_AGE (36 * 3600)
 /* meta key: "1" from the ingest commit until zones.idx is rewritten */
 #define DRAIN_META_ZINDEX "zindex_pending"
+#define DRAIN_TEXT_BLOCK (256 * 1024)   /* mmap offsets are page-aligned, so blocks are too */
 
 /* What the drain remembers of a zone's backend state while the batch runs. */
 struct drain_prev {
@@ -57,13 +60,15 @@ struct drain_prev {
 struct drain_row {
 	char *domain;
 	char *item;               /* the spool item that set the desired state */
-	char *text;
+	char *text;               /* on the heap (owned or borrowed), or NULL when in_file */
 	size_t text_len;
+	uint64_t text_off;        /* in_file: where it starts in the text file */
 	int64_t gen;
 	uint32_t serial;
 	unsigned present : 1;
 	unsigned was_present : 1;
 	unsigned owned : 1;       /* text is this batch's to free */
+	unsigned in_file : 1;     /* text is in the run's text file (mapped after the builds) */
 	struct drain_prev prev;
 };
 
@@ -77,6 +82,8 @@ struct drain_be {
 	int rc;
 	struct zd_err err;
 	size_t applied, failed;
+	const struct drain_ctx *ctx;
+	uint64_t trun_start, trun_end;   /* text_done: the texts' run not yet dropped */
 };
 
 struct drain_ctx {
@@ -88,6 +95,13 @@ struct drain_ctx {
 	size_t nbes;
 	size_t built;             /* batches complete (for sharing texts) */
 	int64_t now;
+	/* the batches' texts: written to an unlinked file in state_dir while the
+	 * batches are built, then mapped read-only; backends hand pages back
+	 * with text_done(), so 10k texts never sit on the heap at once */
+	FILE *tfp;
+	uint64_t toff;
+	char *tmap;
+	size_t tmaplen;
 };
 
 /* ---------------------------------------------------------------- ingest */
@@ -379,22 +393,22 @@ out:
 /* ----------------------------------------------------------------- batches */
 
 /* The same version's text in an earlier backend's batch, to share. */
-static const struct backend_zone *drain_shared(const struct drain_ctx *c, const char *domain,
-                                               int64_t gen)
+static const struct drain_row *drain_shared(const struct drain_ctx *c, const char *domain,
+                                            int64_t gen)
 {
 	size_t j;
 
 	for (j = 0; j < c->built; j++) {
-		const struct backend_batch *b = &c->bes[j].batch;
-		size_t lo = 0, hi = b->n;
+		const struct drain_be *d = &c->bes[j];
+		size_t lo = 0, hi = d->nrows;
 
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			int cmp = strcmp(b->zones[mid].domain, domain);
+			int cmp = strcmp(d->rows[mid].domain, domain);
 
 			if (cmp == 0) {
-				if (b->zones[mid].gen == gen && b->zones[mid].text != NULL)
-					return &b->zones[mid];
+				if (d->rows[mid].gen == gen && (d->rows[mid].in_file || d->rows[mid].text))
+					return &d->rows[mid];
 				break;
 			}
 			if (cmp < 0)
@@ -404,6 +418,30 @@ static const struct backend_zone *drain_shared(const struct drain_ctx *c, const 
 		}
 	}
 	return NULL;
+}
+
+/* The run's text file: O_TMPFILE in state_dir (never visible, gone with
+ * the process), else a named temp file unlinked at once. NULL: texts stay
+ * on the heap. */
+static FILE *drain_text_file(const struct config *cfg)
+{
+	char path[ZD_PATH_MAX];
+	FILE *fp;
+	int fd;
+
+	fd = open(cfg->state_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (path_join(path, sizeof path, cfg->state_dir, ".drain-texts.XXXXXX") != 0)
+			return NULL;
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd < 0)
+			return NULL;
+		unlink(path);
+	}
+	fp = fdopen(fd, "w+");
+	if (fp == NULL)
+		close(fd);
+	return fp;
 }
 
 struct drain_work_arg {
@@ -419,7 +457,7 @@ static int drain_work_zone(const struct store_zone *z, const struct store_bstate
 	struct drain_work_arg *a = arg;
 	struct drain_be *d = a->d;
 	struct drain_row *r;
-	const struct backend_zone *sh;
+	const struct drain_row *sh;
 
 	if (d->nrows == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
@@ -443,8 +481,19 @@ static int drain_work_zone(const struct store_zone *z, const struct store_bstate
 	if (z->present && z->text != NULL) {
 		sh = drain_shared(a->c, z->domain, z->gen);
 		if (sh != NULL) {
-			r->text = sh->text;
+			r->text = sh->text;          /* borrowed: owned stays 0 */
+			r->text_off = sh->text_off;
+			r->in_file = sh->in_file;
 			r->text_len = sh->text_len;
+		} else if (a->c->tfp != NULL) {
+			/* NUL-terminated in the file too: backends may treat it as a string */
+			if (fwrite(z->text, 1, z->text_len, a->c->tfp) != z->text_len ||
+			    fputc('\0', a->c->tfp) == EOF)
+				goto ioerr;
+			r->text_off = a->c->toff;
+			r->in_file = 1;
+			r->text_len = z->text_len;
+			a->c->toff += z->text_len + 1;
 		} else {
 			r->text = malloc(z->text_len + 1);
 			if (r->text == NULL)
@@ -461,6 +510,10 @@ static int drain_work_zone(const struct store_zone *z, const struct store_bstate
 	r->prev.attempts = b->attempts;
 	d->nrows++;
 	return 0;
+ioerr:
+	free(r->domain);
+	free(r->item);
+	return ZD_EIO;
 nomem:
 	free(r->domain);
 	free(r->item);
@@ -546,6 +599,7 @@ static void drain_texts_free(struct drain_be *d)
 		if (d->rows[i].owned)
 			free(d->rows[i].text);
 		d->rows[i].owned = 0;
+		d->rows[i].in_file = 0;
 		d->rows[i].text = NULL;
 		if (i < d->batch.n)
 			d->batch.zones[i].text = NULL;
@@ -583,6 +637,8 @@ static int drain_build(struct drain_ctx *c, struct drain_be *d, struct zd_err *e
 	                     err);
 	if (rc == ZD_ENOMEM)
 		return zd_err_set(err, rc, "out of memory building the batch of %s", d->be->name);
+	if (rc == ZD_EIO)
+		return zd_err_sys(err, rc, "write the zone texts to a temp file in %s", c->cfg->state_dir);
 	if (rc != 0)
 		return rc;
 	if (drain_batch_fill(d) != 0)
@@ -594,6 +650,93 @@ static int drain_build(struct drain_ctx *c, struct drain_be *d, struct zd_err *e
 		return rc;
 	drain_keep_minus_batch(&d->batch);
 	return 0;
+}
+
+static void drain_text_drop(const struct drain_ctx *c, uint64_t from, uint64_t to)
+{
+	if (to > c->tmaplen)
+		to = c->tmaplen;
+	if (to > from)
+		madvise(c->tmap + from, (size_t)(to - from), MADV_DONTNEED);
+}
+
+/* backend_batch.text_done: the pages behind the texts a backend is done
+ * with leave the process (they stay in the page cache; touching them again
+ * faults them back in, so a neighbour's text sharing a page is never lost).
+ * Texts lie in batch order, so this drops whole DRAIN_TEXT_BLOCK blocks
+ * behind the backend as it moves on: one madvise per block, not per zone
+ * (each is a TLB flush: 10k of them cost 6 s here), and whole blocks,
+ * because a fault maps the pages around it too (fault-around, 64 KiB). */
+static void drain_text_done(struct backend_batch *b, size_t i)
+{
+	struct drain_be *d = b->text_arg;
+	const struct drain_ctx *c = d != NULL ? d->ctx : NULL;
+	const char *t = i < b->n ? b->zones[i].text : NULL;
+	uint64_t off, end, blk;
+
+	if (c == NULL || c->tmap == NULL || t == NULL || t < c->tmap || t >= c->tmap + c->tmaplen)
+		return;
+	off = (uint64_t)(t - c->tmap);
+	end = off + b->zones[i].text_len + 1;
+	blk = off & ~(uint64_t)(DRAIN_TEXT_BLOCK - 1);
+	if (d->trun_end == 0 || off < d->trun_start || off > d->trun_end + DRAIN_TEXT_BLOCK) {
+		/* a jump (a text shared with an earlier batch): the last run goes whole */
+		if (d->trun_end > 0)
+			drain_text_drop(c, d->trun_start & ~(uint64_t)(DRAIN_TEXT_BLOCK - 1),
+			                (d->trun_end + DRAIN_TEXT_BLOCK - 1) & ~(uint64_t)(DRAIN_TEXT_BLOCK - 1));
+		d->trun_start = blk;
+		d->trun_end = end;
+		return;
+	}
+	if (end > d->trun_end)
+		d->trun_end = end;
+	if (blk > d->trun_start) {
+		drain_text_drop(c, d->trun_start, blk);
+		d->trun_start = blk;
+	}
+}
+
+/* After every batch is built: map the text file, point the zones into it. */
+static int drain_text_map(struct drain_ctx *c, struct zd_err *err)
+{
+	size_t j, i;
+
+	if (c->tfp == NULL)
+		return 0;
+	if (fflush(c->tfp) != 0 || ferror(c->tfp))
+		return zd_err_sys(err, ZD_EIO, "write the zone texts to a temp file in %s",
+		                  c->cfg->state_dir);
+	if (c->toff > 0) {
+		void *m = mmap(NULL, (size_t)c->toff, PROT_READ, MAP_SHARED, fileno(c->tfp), 0);
+
+		if (m == MAP_FAILED)
+			return zd_err_sys(err, ZD_EIO, "map the zone texts");
+		c->tmap = m;
+		c->tmaplen = (size_t)c->toff;
+	}
+	for (j = 0; j < c->nbes; j++) {
+		struct drain_be *d = &c->bes[j];
+
+		d->ctx = c;
+		d->batch.text_done = drain_text_done;
+		d->batch.text_arg = d;
+		for (i = 0; i < d->nrows; i++)
+			if (d->rows[i].in_file)
+				d->batch.zones[i].text = c->tmap + d->rows[i].text_off;
+	}
+	return 0;
+}
+
+static void drain_text_close(struct drain_ctx *c)
+{
+	if (c->tmap != NULL)
+		munmap(c->tmap, c->tmaplen);
+	c->tmap = NULL;
+	c->tmaplen = 0;
+	if (c->tfp != NULL)
+		fclose(c->tfp);
+	c->tfp = NULL;
+	c->toff = 0;
 }
 
 static void *drain_thread(void *arg)
@@ -748,11 +891,17 @@ static int drain_apply(struct drain_ctx *c, struct zd_err *err)
 		log_warning(NULL, "no enabled backend: the desired state is kept, nothing is applied");
 
 	c->now = time_now();
+	c->tfp = drain_text_file(cfg);
+	if (c->tfp == NULL && c->nbes > 0)
+		log_warning(NULL, "no temp file in %s for the zone texts (%s): they stay in memory",
+		            cfg->state_dir, strerror(errno));
 	for (j = 0; j < c->nbes; j++) {
 		if ((rc = drain_build(c, &c->bes[j], err)) != 0)
 			return rc;
 		c->built = j + 1;
 	}
+	if ((rc = drain_text_map(c, err)) != 0)
+		return rc;
 	for (j = 0; j < c->nbes; j++) {
 		struct drain_be *d = &c->bes[j];
 
@@ -776,6 +925,7 @@ static int drain_apply(struct drain_ctx *c, struct zd_err *err)
 	/* texts are no longer needed: drop them before the bookkeeping */
 	for (j = 0; j < c->nbes; j++)
 		drain_texts_free(&c->bes[j]);
+	drain_text_close(c);
 
 	c->now = time_now();
 	if ((rc = store_begin(c->store, err)) != 0)
@@ -867,9 +1017,8 @@ int drain_run(const struct config *cfg, const struct drain_opts *opts, struct dr
 		}
 	}
 
-	/* what the ingest used (SQLite's cache, ldns) goes back before the
-	 * batches take the texts: the drain's peak is ingest or apply, not both */
-	sqlite3_release_memory(INT_MAX);
+	/* what the ingest freed (ldns buffers kept by the trim threshold) goes
+	 * back before the batches are built: the peak is ingest or apply, not both */
 	malloc_trim(0);
 	rc = drain_apply(&c, err);
 	if (rc < 0)
@@ -899,6 +1048,7 @@ out:
 		}
 		free(c.bes);
 	}
+	drain_text_close(&c);
 	store_close(c.store);
 	spool_unlock(lockfd);
 	if (rc < 0)

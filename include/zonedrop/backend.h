@@ -42,6 +42,13 @@ struct backend_batch {
 	/* filled by backend_apply */
 	double seconds;
 	char mechanism[64];           /* e.g. "reconfig+reload", for the summary line */
+	/* (added by the drain) Optional, may be NULL: a backend done with
+	 * zones[i].text (written to its file) may call text_done(batch, i), and
+	 * the drain gives the memory behind it back (a big batch's texts are
+	 * mapped from a file, not held on the heap). The text stays readable.
+	 * zones[].text may point into read-only memory: never write through it. */
+	void (*text_done)(struct backend_batch *batch, size_t i);
+	void *text_arg;
 };
 
 /* Apply a batch: write zone files/rows, regenerate config, reload, verify.
