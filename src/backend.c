@@ -1,5 +1,6 @@
 /* backend.c -- one entry point per nameserver kind: apply a batch, probe a configuration */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,52 @@ int backend_probe(const struct config_backend *be, struct zd_err *err)
 	default:
 		return zd_err_set(err, ZD_ECONFIG, "backend %s: unknown type", be->name);
 	}
+}
+
+int backend_zone_file_write(const char *tmp, const struct backend_zone *z, mode_t mode,
+                            int sync_each, struct zd_err *err)
+{
+	size_t off = 0;
+	int fd, rc = 0;
+
+	/* a leftover of a killed drain */
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return zd_err_sys(err, ZD_EIO, "remove %s", tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return zd_err_sys(err, ZD_EIO, "create %s", tmp);
+	if (fchmod(fd, mode) < 0) {
+		rc = zd_err_sys(err, ZD_EIO, "chmod %s", tmp);
+		goto fail;
+	}
+	while (off < z->text_len) {
+		ssize_t w = write(fd, z->text + off, z->text_len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = zd_err_sys(err, ZD_EIO, "write %s", tmp);
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	/* a last line without its newline is a parse error to some readers */
+	if (z->text_len > 0 && z->text[z->text_len - 1] != '\n' && write(fd, "\n", 1) != 1) {
+		rc = zd_err_sys(err, ZD_EIO, "write %s", tmp);
+		goto fail;
+	}
+	if (sync_each && fsync(fd) < 0) {
+		rc = zd_err_sys(err, ZD_EIO, "fsync %s", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = zd_err_sys(err, ZD_EIO, "close %s", tmp);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return rc;
 }

@@ -882,51 +882,15 @@ static int knot_write_tmp(struct knot_ctx *c, size_t i, int sync_each, struct zd
 {
 	struct backend_zone *z = &c->b->zones[i];
 	char tmp[ZD_PATH_MAX];
-	size_t off = 0;
-	int fd, rc = 0;
+	int rc;
 
 	if (knot_tmp_path(c, z->domain, tmp, sizeof tmp) != 0)
 		return zd_err_set(err, ZD_ENAMETOOLONG, "path too long for %s", z->domain);
-	/* a leftover of a killed drain */
-	if (unlink(tmp) < 0 && errno != ENOENT)
-		return zd_err_sys(err, ZD_EIO, "remove %s", tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, KNOT_FILE_MODE);
-	if (fd < 0)
-		return zd_err_sys(err, ZD_EIO, "create %s", tmp);
-	if (fchmod(fd, KNOT_FILE_MODE) < 0) {
-		rc = zd_err_sys(err, ZD_EIO, "chmod %s", tmp);
-		goto fail;
-	}
-	while (off < z->text_len) {
-		ssize_t w = write(fd, z->text + off, z->text_len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = zd_err_sys(err, ZD_EIO, "write %s", tmp);
-			goto fail;
-		}
-		off += (size_t)w;
-	}
-	if (z->text_len > 0 && z->text[z->text_len - 1] != '\n' && write(fd, "\n", 1) != 1) {
-		rc = zd_err_sys(err, ZD_EIO, "write %s", tmp);
-		goto fail;
-	}
-	if (sync_each && fsync(fd) < 0) {
-		rc = zd_err_sys(err, ZD_EIO, "fsync %s", tmp);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = zd_err_sys(err, ZD_EIO, "close %s", tmp);
-		goto fail;
-	}
+	rc = backend_zone_file_write(tmp, z, KNOT_FILE_MODE, sync_each, err);
+	if (rc != 0)
+		return rc;
 	c->kz[i].tmp = 1;
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return rc;
 }
 
 static void knot_drop_tmp(struct knot_ctx *c, size_t i)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "zonedrop/config.h"
 #include "zonedrop/err.h"
 
@@ -57,6 +58,13 @@ struct backend_batch {
  * BZ_FAILED with that message). Runs in its own thread: must not touch the
  * store; may log. */
 int backend_apply(struct backend_batch *batch, struct zd_err *err);
+
+/* Write z's text to the temp file tmp for a zone file: a leftover of a killed
+ * drain is removed first, the file is created O_EXCL|O_NOFOLLOW with mode,
+ * a missing final newline is added, fsync'd when sync_each (else the caller
+ * syncs the filesystem once). On failure tmp is removed. The caller renames. */
+int backend_zone_file_write(const char *tmp, const struct backend_zone *z, mode_t mode,
+                            int sync_each, struct zd_err *err);
 
 /* Per type. */
 int backend_nsd_apply(struct backend_batch *batch, struct zd_err *err);
