@@ -29,9 +29,10 @@ ZD_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
              $(shell $(PKG_CONFIG) --cflags $(PCMODS))
 ZD_LDFLAGS := -Wl,--as-needed
 LIB_CORE := $(shell $(PKG_CONFIG) --libs yaml-0.1 sqlite3 ldns) -lcrypt -lpthread
-LIB_CURL := $(shell $(PKG_CONFIG) --libs libcurl jansson)
+LIB_JSON := $(shell $(PKG_CONFIG) --libs jansson)
+LIB_CURL := $(shell $(PKG_CONFIG) --libs libcurl)
 LIB_MYSQL := $(shell $(PKG_CONFIG) --libs $(MYSQL_PC))
-LIB_ALL := $(LIB_CORE) $(LIB_CURL) $(LIB_MYSQL)
+LIB_ALL := $(LIB_CORE) $(LIB_JSON) $(LIB_CURL) $(LIB_MYSQL)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(ZD_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS)
@@ -41,10 +42,13 @@ SRCS := $(sort $(wildcard src/*.c))
 OBJS := $(SRCS:src/%.c=$(B)/src/%.o)
 LIB := $(B)/libzonedrop.a
 
-# programs: cmd/<name>.c -> $(OUT)/<name>; the CGI needs no curl or MySQL
+# programs: cmd/<name>.c -> $(OUT)/<name>; the CGI needs no curl or MySQL (JSON: jansson)
 PROGS := zonedrop.cgi zonedrop-drain zonedrop
 PROGS += $(filter-out $(PROGS),$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 BINS := $(PROGS:%=$(OUT)/%)
+# zonedrop(8)'s later commands, one file each in cmd/cli/
+CLI_SRCS := $(sort $(wildcard cmd/cli/*.c))
+CLI_OBJS := $(CLI_SRCS:cmd/cli/%.c=$(B)/cmd/cli/%.o)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -65,13 +69,17 @@ $(LIB): $(OBJS)
 	rm -f $@
 	ar rcs $@ $(OBJS)
 
-$(B)/cmd/%.o: cmd/%.c $(wildcard include/zonedrop/*.h)
+$(B)/cmd/%.o: cmd/%.c $(wildcard include/zonedrop/*.h) cmd/cli/cli.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(OUT)/zonedrop.cgi: $(B)/cmd/zonedrop.cgi.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_CORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_CORE) $(LIB_JSON)
+
+$(OUT)/zonedrop: $(B)/cmd/zonedrop.o $(CLI_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJS) $(LIB) $(LIB_ALL)
 
 $(OUT)/%: $(B)/cmd/%.o $(LIB)
 	@mkdir -p $(@D)

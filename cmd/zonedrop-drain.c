@@ -16,6 +16,7 @@
 #include "zonedrop/drain.h"
 #include "zonedrop/err.h"
 #include "zonedrop/log.h"
+#include "zonedrop/util.h"
 
 #define EX_DONE 0
 #define EX_FAILED 1
@@ -52,30 +53,6 @@ static void usage(int code)
 {
 	fputs(usage_text, code == 0 ? stdout : stderr);
 	exit(code);
-}
-
-/* Started as root with user: set, become that user before touching the spool. */
-static void privileges_drop(const struct config *cfg)
-{
-	struct passwd *pw;
-
-	if (cfg->user == NULL || cfg->user[0] == '\0' || geteuid() != 0)
-		return;
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	if (pw == NULL)
-		die(EX_USAGE, "user %s: %s", cfg->user, errno ? strerror(errno) : "no such user");
-	if (pw->pw_uid == 0)
-		return;
-	/* groups first: once setuid has run they can no longer change */
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0)
-		die(EX_FAILED, "initgroups %s: %s", cfg->user, strerror(errno));
-	if (setgid(pw->pw_gid) < 0)
-		die(EX_FAILED, "setgid %s: %s", cfg->user, strerror(errno));
-	if (setuid(pw->pw_uid) < 0)
-		die(EX_FAILED, "setuid %s: %s", cfg->user, strerror(errno));
-	if (setuid(0) == 0)
-		die(EX_FAILED, "could regain root after switching to %s", cfg->user);
 }
 
 int main(int argc, char **argv)
@@ -124,7 +101,8 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		die(EX_USAGE, "%s", zd_err_str(&err));
 	log_set_level((enum log_level)cfg->log_level);
-	privileges_drop(cfg);
+	if (user_switch(cfg->user, &err) != 0)
+		die(err.code == ZD_ECONFIG ? EX_USAGE : EX_FAILED, "%s", zd_err_str(&err));
 
 	zd_err_clear(&err);
 	rc = drain_run(cfg, &opts, &stats, &err);

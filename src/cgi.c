@@ -157,6 +157,21 @@ static int cgi_ok(struct cgi_ctx *c, const char *body, const char *item, const c
 	return 200;
 }
 
+/* The outcome of an endpoint served by another module (cgi.h). */
+static int cgi_other(struct cgi_ctx *c, int status, const struct cgi_answer *a)
+{
+	if (!a->written)
+		return cgi_fail(c, status >= 400 ? status : 500, "%s",
+		                a->text[0] ? a->text : "internal error");
+	c->status = status;
+	if (status < 0) {
+		c->io_failed = 1;
+		c->status = 500;
+	}
+	cgi_log(c, NULL, a->text);
+	return status;
+}
+
 /* The endpoint path: SCRIPT_NAME + PATH_INFO, else the path of REQUEST_URI.
  * Matched exactly; the bytes are never used to build a file name. */
 static enum cgi_endpoint cgi_route(const char *path)
@@ -756,6 +771,7 @@ static void cgi_drain(struct cgi_ctx *c)
 int cgi_serve(const struct config *cfg, const struct cgi_request *req, FILE *in, FILE *out)
 {
 	struct cgi_ctx c;
+	struct cgi_answer ans = { 0, "" };
 	struct zd_err err = { 0 };
 	char pass[HTTP_CRED_MAX + 1];
 	unsigned char addr[16];
@@ -796,7 +812,7 @@ int cgi_serve(const struct config *cfg, const struct cgi_request *req, FILE *in,
 		/* peers only: DirectAdmin's accounts get 403, everyone else 401 */
 		if (rc == 0 &&
 		    auth_check_user(cfg->peers.users, cfg->peers.nusers, c.user, pass, &err) == 0) {
-			status = cgi_fail(&c, 501, "peer endpoints are not implemented yet");
+			status = cgi_other(&c, peer_export_serve(cfg, req, out, &ans), &ans);
 			goto out;
 		}
 		if (rc == 0 && auth_check_user(cfg->receiver.users, cfg->receiver.nusers, c.user,
@@ -814,7 +830,7 @@ int cgi_serve(const struct config *cfg, const struct cgi_request *req, FILE *in,
 		goto out;
 	}
 	if (ep == CGI_EP_STATUS || ep == CGI_EP_METRICS) {
-		status = cgi_fail(&c, 501, "not implemented yet");
+		status = cgi_other(&c, status_serve(cfg, req, ep == CGI_EP_METRICS, out, &ans), &ans);
 		goto out;
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {

@@ -1,5 +1,8 @@
 /* util.c -- crash-safe file writing, time stamps, small string and number helpers */
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,4 +396,29 @@ size_t str_copy(char *dst, const char *src, size_t dstsz)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+int user_switch(const char *user, struct zd_err *err)
+{
+	struct passwd *pw;
+
+	if (user == NULL || user[0] == '\0' || geteuid() != 0)
+		return 0;
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL)
+		return zd_err_set(err, ZD_ECONFIG, "user %s: %s", user,
+		                  errno ? strerror(errno) : "no such user");
+	if (pw->pw_uid == 0)
+		return 0;
+	/* groups first: once setuid has run they can no longer change */
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0)
+		return zd_err_set(err, ZD_EIO, "initgroups %s: %s", user, strerror(errno));
+	if (setgid(pw->pw_gid) < 0)
+		return zd_err_set(err, ZD_EIO, "setgid %s: %s", user, strerror(errno));
+	if (setuid(pw->pw_uid) < 0)
+		return zd_err_set(err, ZD_EIO, "setuid %s: %s", user, strerror(errno));
+	if (setuid(0) == 0)
+		return zd_err_set(err, ZD_EIO, "could regain root after switching to %s", user);
+	return 0;
 }

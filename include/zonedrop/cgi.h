@@ -36,4 +36,20 @@ int cgi_handle(const struct config *cfg, FILE *in, FILE *out);
  * For the main when no config could be loaded. 0 or ZD_EIO. */
 int cgi_answer_error(FILE *out, int status, const char *text);
 
+/* Endpoints served by other modules, called by cgi_serve() once the client
+ * is authenticated for them. Each either writes its complete answer to out
+ * (a->written = 1) and returns the status sent, or writes nothing and
+ * returns an error status >= 400: cgi_serve() then answers
+ * "error=1&text=<a->text>". a->text is also the log line's text. */
+struct cgi_answer {
+	int written;
+	char text[512];
+};
+/* /internal/zones[?since=T | ?domain=D] for peers.users (peer_export.c) */
+int peer_export_serve(const struct config *cfg, const struct cgi_request *req, FILE *out,
+                      struct cgi_answer *a);
+/* /status (metrics = 0) and /metrics (metrics = 1) for receiver.users (status.c) */
+int status_serve(const struct config *cfg, const struct cgi_request *req, int metrics, FILE *out,
+                 struct cgi_answer *a);
+
 #endif

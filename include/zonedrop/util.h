@@ -66,6 +66,12 @@ char *str_safe(char *out, size_t outsz, const char *in, size_t inlen);
 /* Constant-time comparison of two byte strings (length leaks, content does not). */
 int str_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
+/* Started as root and user names another account: become it (groups, gid,
+ * uid; checks root cannot be regained). No-op when user is NULL/empty, when
+ * not root, or when user is root itself. ZD_ECONFIG: no such user; ZD_EIO:
+ * a switch call failed. */
+int user_switch(const char *user, struct zd_err *err);
+
 /* strlcpy-alike: always NUL-terminates; returns strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t dstsz);
 

@@ -1,0 +1,43 @@
+/* cli.h -- shared by the parts of zonedrop(8): cmd/zonedrop.c (main, dispatch
+ * and the first commands) and cmd/cli/<command>.c (one file per later
+ * command). Only these print and exit (STYLE.md). */
+#ifndef ZONEDROP_CLI_H
+#define ZONEDROP_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "zonedrop/config.h"
+#include "zonedrop/err.h"
+#include "zonedrop/store.h"
+
+#define EX_DONE 0
+#define EX_FAILED 1
+#define EX_USAGE 2
+#define EX_BUSY 75
+
+/* log at error level and exit(code) */
+void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a library error code to an exit code (DESIGN.md) */
+int exit_for(int rc);
+void die_err(int rc, const struct zd_err *err, const char *what) __attribute__((noreturn));
+/* fflush stdout; a failed write is EX_FAILED */
+void stdout_finish(void);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" or "-" for t <= 0 */
+const char *iso_time(char *buf, size_t sz, int64_t t);
+/* untrusted text as one TSV field ("-" when empty) */
+const char *field(char *buf, size_t sz, const char *s);
+/* "--name VALUE" / "--name=VALUE" at argv[*i], else NULL */
+const char *opt_value(int argc, char **argv, int *i, const char *name);
+int is_help(const char *a);
+/* exit 2 unless d is a valid domain */
+void check_domain_arg(const char *d);
+/* the named backend, or exit 2 */
+const struct config_backend *backend_arg(const struct config *cfg, const char *name);
+/* the state read-only; NULL when there is none yet */
+struct store *state_open_ro(const struct config *cfg);
+
+/* Commands in cmd/cli/<name>.c: (config loaded, user switched) -> exit code. */
+
+#endif
