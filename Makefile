@@ -30,6 +30,7 @@ ZD_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
 ZD_LDFLAGS := -Wl,--as-needed
 LIB_CORE := $(shell $(PKG_CONFIG) --libs yaml-0.1 sqlite3 ldns) -lcrypt -lpthread
 LIB_JSON := $(shell $(PKG_CONFIG) --libs jansson)
+LIB_FCGI := $(shell $(PKG_CONFIG) --libs fcgi 2>/dev/null || echo -lfcgi)
 LIB_CURL := $(shell $(PKG_CONFIG) --libs libcurl)
 LIB_MYSQL := $(shell $(PKG_CONFIG) --libs $(MYSQL_PC))
 LIB_ALL := $(LIB_CORE) $(LIB_JSON) $(LIB_CURL) $(LIB_MYSQL)
@@ -42,7 +43,7 @@ SRCS := $(sort $(wildcard src/*.c))
 OBJS := $(SRCS:src/%.c=$(B)/src/%.o)
 LIB := $(B)/libzonedrop.a
 
-# programs: cmd/<name>.c -> $(OUT)/<name>; the CGI needs no curl or MySQL (JSON: jansson)
+# programs: cmd/<name>.c -> $(OUT)/<name>; the CGI needs no curl or MySQL (JSON: jansson; FastCGI: libfcgi)
 PROGS := zonedrop.cgi zonedrop-drain zonedrop
 PROGS += $(filter-out $(PROGS),$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 BINS := $(PROGS:%=$(OUT)/%)
@@ -75,7 +76,7 @@ $(B)/cmd/%.o: cmd/%.c $(wildcard include/zonedrop/*.h) cmd/cli/cli.h
 
 $(OUT)/zonedrop.cgi: $(B)/cmd/zonedrop.cgi.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_CORE) $(LIB_JSON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_CORE) $(LIB_JSON) $(LIB_FCGI)
 
 $(OUT)/zonedrop: $(B)/cmd/zonedrop.o $(CLI_OBJS) $(LIB)
 	@mkdir -p $(@D)

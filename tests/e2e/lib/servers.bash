@@ -66,8 +66,9 @@ remember() { echo "$2" >> "$ZD_PIDS/$1"; }   # remember NAME PID
 stop_pid() {  # stop one process we started: TERM, up to 5 s, then KILL
   local pid=$1 _
   kill -0 "$pid" 2>/dev/null || return 0
-  # only a process whose command line names our work directory is ours
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$T" || return 0
+  # only a process whose command line (or, for FastCGI children, environment)
+  # names our work directory is ours
+  cat "/proc/$pid/cmdline" "/proc/$pid/environ" 2>/dev/null | tr '\0' ' ' | grep -qF "$T" || return 0
   kill -TERM "$pid" 2>/dev/null
   for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || return 0
@@ -218,6 +219,8 @@ EOF
 # start_lighttpd: lighttpd -D with mod_cgi running $ZONEDROP_BIN/zonedrop.cgi on
 # 127.0.0.1:$HTTP_PORT (sets HTTP_PORT, ZD_URL, exported)
 start_lighttpd() {
+  # ZD_WEB=fastcgi: the same suite with zonedrop.cgi under mod_fastcgi (lib/fastcgi.bash)
+  if [ "${ZD_WEB:-cgi}" = fastcgi ]; then start_lighttpd_fastcgi; return; fi
   local w=$T/lighttpd cgi=$ZONEDROP_BIN/zonedrop.cgi
   mkdir -p "$w/empty" "$w/upload"
   HTTP_PORT=$(free_ports 1)
@@ -463,3 +466,6 @@ PY
 
 # item_header ITEM_PATH NAME: the value of one header of a spool item
 item_header() { sed '/^$/q' "$1" | sed -n "s/^$2: //p"; }
+
+# shellcheck source=tests/e2e/lib/fastcgi.bash
+. "$E2E_LIB/fastcgi.bash"
