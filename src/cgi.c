@@ -58,6 +58,7 @@ struct cgi_ctx {
 	int status;
 	int io_failed;
 	const char *reason;        /* counters: a rejection's reason when the status does not say it */
+	const char *accepted;      /* counters: COUNTER_ACCEPTED_* of an accepted push or delete */
 };
 
 static const char *cgi_reason(int status)
@@ -750,6 +751,12 @@ static int cgi_dns_admin(struct cgi_ctx *c)
 		status = cgi_fail(c, 400, "unknown action");
 	}
 out:
+	/* c->action points into p, freed here: cgi_count() gets a static name */
+	if (status == 200 && c->action != NULL && strcmp(c->action, "rawsave") == 0)
+		c->accepted = COUNTER_ACCEPTED_RAWSAVE;
+	else if (status == 200 && c->action != NULL && strcmp(c->action, "delete") == 0)
+		c->accepted = COUNTER_ACCEPTED_DELETE;
+	c->action = NULL;
 	http_params_free(&p);
 	free(body);
 	return status;
@@ -775,7 +782,7 @@ static void cgi_drain(struct cgi_ctx *c)
 
 /* One increment of spool_dir/counters per request outcome (counters.h);
  * without the file nothing is counted, and counting never fails a request. */
-static void cgi_count(const struct cgi_ctx *c, enum cgi_endpoint ep)
+static void cgi_count(const struct cgi_ctx *c)
 {
 	char name[COUNTERS_NAME_MAX];
 	const char *reason;
@@ -783,14 +790,9 @@ static void cgi_count(const struct cgi_ctx *c, enum cgi_endpoint ep)
 	int rc;
 
 	if (c->status >= 200 && c->status < 300) {
-		if (ep != CGI_EP_DNS_ADMIN || c->action == NULL)
+		if (c->accepted == NULL)
 			return;
-		if (strcmp(c->action, "rawsave") == 0)
-			str_copy(name, COUNTER_ACCEPTED_RAWSAVE, sizeof name);
-		else if (strcmp(c->action, "delete") == 0)
-			str_copy(name, COUNTER_ACCEPTED_DELETE, sizeof name);
-		else
-			return;
+		str_copy(name, c->accepted, sizeof name);
 	} else {
 		switch (c->status) {
 		case 400: reason = c->reason ? c->reason : "bad_request"; break;
@@ -898,7 +900,7 @@ int cgi_serve(const struct config *cfg, const struct cgi_request *req, FILE *in,
 	status = cgi_dns_admin(&c);
 out:
 	explicit_bzero(pass, sizeof pass);
-	cgi_count(&c, ep);
+	cgi_count(&c);
 	if (c.io_failed)
 		return ZD_EIO;
 	return status;
