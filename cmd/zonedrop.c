@@ -22,6 +22,7 @@
 #include "zonedrop/err.h"
 #include "zonedrop/log.h"
 #include "zonedrop/spool.h"
+#include "zonedrop/status.h"
 #include "zonedrop/store.h"
 #include "zonedrop/util.h"
 #include "zonedrop/zone.h"
@@ -68,17 +69,93 @@ static void privileges_drop(const struct config *cfg)
 static const char *const spool_states[] = { "new", "cur", "bad", "tmp" };
 #define NSTATES (sizeof spool_states / sizeof spool_states[0])
 
+static json_int_t jint(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* The human form of the status document (status.h), one record a line. */
+static void status_print(const struct config *cfg, json_t *doc, int state_err)
+{
+	json_t *spool = json_object_get(doc, "spool"), *drain = json_object_get(doc, "last_drain");
+	json_t *zones = json_object_get(doc, "zones"), *counters = json_object_get(doc, "counters");
+	json_t *b, *f, *v;
+	const char *key;
+	char tbuf[32], fbuf[1024], sbuf[64];
+	size_t i, j;
+
+	for (i = 0; i < NSTATES; i++) {
+		v = json_object_get(spool, spool_states[i]);
+		if (!json_is_object(v))
+			printf("spool\t%s\t-\tunreadable\n", spool_states[i]);
+		else if (jint(v, "count") == 0)
+			printf("spool\t%s\t0\toldest=-\n", spool_states[i]);
+		else
+			printf("spool\t%s\t%lld\toldest=%llds\n", spool_states[i],
+			       (long long)jint(v, "count"), (long long)jint(v, "oldest_age"));
+	}
+	if (!json_is_true(json_object_get(doc, "state")))
+		printf("state\t%s\t%s\n", state_err ? "unreadable" : "none yet", cfg->state_dir);
+	if (jstr(drain, "end")[0] == '\0') {
+		printf("last_drain\tnever\n");
+	} else {
+		v = json_object_get(drain, "seconds");
+		if (json_is_number(v))
+			snprintf(sbuf, sizeof sbuf, "%.3f", json_number_value(v));
+		else
+			str_copy(sbuf, "-", sizeof sbuf);
+		v = json_object_get(drain, "zones");
+		printf("last_drain\tend=%s\tseconds=%s\tzones=", field(tbuf, sizeof tbuf, jstr(drain, "end")),
+		       sbuf);
+		if (json_is_integer(v))
+			printf("%lld", (long long)json_integer_value(v));
+		else
+			putchar('-');
+		printf("\tresult=%s\n", field(fbuf, sizeof fbuf, jstr(drain, "result")));
+	}
+	printf("zones\tpresent=%lld\tdeleted=%lld\n", (long long)jint(zones, "present"),
+	       (long long)jint(zones, "deleted"));
+	json_array_foreach(json_object_get(doc, "backends"), i, b)
+		printf("backend\t%s\t%s\t%s\tapplied=%lld\tpending=%lld\tretry=%lld\tfailed=%lld"
+		       "\trejected=%lld\tnext_retry=%s\n", jstr(b, "name"), jstr(b, "type"),
+		       json_is_true(json_object_get(b, "enabled")) ? "enabled" : "disabled",
+		       (long long)jint(b, "applied"), (long long)jint(b, "pending"),
+		       (long long)jint(b, "retry"), (long long)jint(b, "failed"),
+		       (long long)jint(b, "rejected"), iso_time(tbuf, sizeof tbuf, jint(b, "next_retry")));
+	/* the zones that need an operator: retries exhausted or refused by the server */
+	json_array_foreach(json_object_get(doc, "backends"), i, b) {
+		json_array_foreach(json_object_get(b, "failures"), j, f)
+			printf("failed\t%s\t%s\t%s\tattempts=%lld\terror=%s\n", jstr(b, "name"),
+			       jstr(f, "domain"), jstr(f, "state"), (long long)jint(f, "attempts"),
+			       field(fbuf, sizeof fbuf, jstr(f, "last_error")));
+		if (jint(b, "failures_total") > (json_int_t)json_array_size(json_object_get(b, "failures")))
+			printf("failed\t%s\t(%lld more)\n", jstr(b, "name"),
+			       (long long)(jint(b, "failures_total") -
+			                   (json_int_t)json_array_size(json_object_get(b, "failures"))));
+	}
+	if (json_is_object(counters)) {
+		fputs("counters", stdout);
+		json_object_foreach(counters, key, v)
+			printf("\t%s=%lld", key, (long long)json_integer_value(v));
+		putchar('\n');
+	}
+}
+
 static int cmd_status(const struct config *cfg, int argc, char **argv)
 {
 	struct store *st = NULL;
 	struct zd_err err;
-	int st_ok = 0;
-	size_t counts[NSTATES], present = 0, deleted = 0, i;
-	int64_t ages[NSTATES], now = time_now();
-	int ok[NSTATES], json = 0, rc, a, state_err = EX_DONE;
-	char drain_end[64] = "", drain_secs[64] = "", drain_zones[64] = "", drain_result[256] = "";
-	char tbuf[32], fbuf[1024];
-	struct store_backend_counts *bc = NULL;
+	json_t *doc = NULL, *v;
+	size_t i, n;
+	int64_t age;
+	int json = 0, rc, a, state_err = EX_DONE;
 
 	for (a = 0; a < argc; a++) {
 		if (strcmp(argv[a], "--json") == 0)
@@ -88,110 +165,29 @@ static int cmd_status(const struct config *cfg, int argc, char **argv)
 		else
 			die(EX_USAGE, "status: unexpected argument \"%s\"", argv[a]);
 	}
-	for (i = 0; i < NSTATES; i++) {
-		rc = spool_count(cfg->spool_dir, spool_states[i], &counts[i], &ages[i], &err);
-		ok[i] = rc == 0;
-		if (rc != 0) {
-			counts[i] = 0;
-			ages[i] = 0;
-			warn("spool %s: %s", spool_states[i], zd_err_str(&err));
-		}
-	}
-	bc = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof *bc);
-	if (bc == NULL)
-		die(EX_FAILED, "out of memory");
 	/* the spool part is worth printing even when the state cannot be read */
 	rc = store_open(cfg->state_dir, STORE_RDONLY, &st, &err);
 	if (rc != 0 && rc != ZD_ENOENT) {
 		warn("open state: %s", zd_err_str(&err));
 		state_err = exit_for(rc);
 	}
-	if (st != NULL) {
-		store_meta_get(st, "last_drain_end", drain_end, sizeof drain_end, NULL);
-		store_meta_get(st, "last_drain_seconds", drain_secs, sizeof drain_secs, NULL);
-		store_meta_get(st, "last_drain_zones", drain_zones, sizeof drain_zones, NULL);
-		store_meta_get(st, "last_drain_result", drain_result, sizeof drain_result, NULL);
-		if ((rc = store_zone_count(st, &present, &deleted, &err)) != 0)
-			die_err(rc, &err, "count zones");
-		for (i = 0; i < cfg->nbackends; i++)
-			if ((rc = store_backend_counts(st, cfg->backends[i].name, now, &bc[i], &err)) != 0)
-				die_err(rc, &err, "count backend states");
-		store_close(st);
-		st_ok = 1;
+	if ((rc = status_build(cfg, st, STATUS_ALL, &doc, &err)) != 0)
+		die_err(rc, &err, "status");
+	store_close(st);
+	for (i = 0; i < NSTATES; i++) {
+		v = json_object_get(json_object_get(doc, "spool"), spool_states[i]);
+		if (json_is_null(v) && spool_count(cfg->spool_dir, spool_states[i], &n, &age, &err) != 0)
+			warn("spool %s: %s", spool_states[i], zd_err_str(&err));
 	}
-
 	if (json) {
-		json_t *root = json_object(), *spool = json_object(), *drain = json_object();
-		json_t *backends = json_array();
-		char *end;
-		double secs;
-		uint64_t nz;
-
-		for (i = 0; i < NSTATES; i++)
-			json_object_set_new(spool, spool_states[i],
-			                    ok[i] ? json_pack("{s:I,s:I}", "count", (json_int_t)counts[i],
-			                                      "oldest_age", (json_int_t)ages[i])
-			                          : json_null());
-		json_object_set_new(root, "spool", spool);
-		json_object_set_new(root, "state", json_boolean(st_ok));
-		json_object_set_new(drain, "end", drain_end[0] ? json_string(drain_end) : json_null());
-		errno = 0;
-		secs = strtod(drain_secs, &end);
-		json_object_set_new(drain, "seconds", drain_secs[0] && *end == '\0' && errno == 0
-		                                      ? json_real(secs) : json_null());
-		json_object_set_new(drain, "zones", parse_u64(drain_zones, UINT64_MAX, &nz) == 0
-		                                    ? json_integer((json_int_t)nz) : json_null());
-		json_object_set_new(drain, "result",
-		                    drain_result[0] ? json_string(drain_result) : json_null());
-		json_object_set_new(root, "last_drain", drain);
-		json_object_set_new(root, "zones", json_pack("{s:I,s:I}", "present", (json_int_t)present,
-		                                             "deleted", (json_int_t)deleted));
-		for (i = 0; i < cfg->nbackends; i++) {
-			const struct config_backend *be = &cfg->backends[i];
-			json_array_append_new(backends, json_pack(
-				"{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "name", be->name,
-				"type", config_backend_type_name(be->type), "enabled", be->enabled,
-				"applied", (json_int_t)bc[i].applied, "pending", (json_int_t)bc[i].pending,
-				"retry", (json_int_t)bc[i].retry, "failed", (json_int_t)bc[i].failed,
-				"rejected", (json_int_t)bc[i].rejected,
-				"next_retry", (json_int_t)bc[i].next_retry));
-		}
-		json_object_set_new(root, "backends", backends);
-		if (json_dumpf(root, stdout,
+		if (json_dumpf(doc, stdout,
 		               JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) != 0)
 			die(EX_FAILED, "write to stdout: %s", strerror(errno));
 		putchar('\n');
-		json_decref(root);
 	} else {
-		for (i = 0; i < NSTATES; i++) {
-			if (!ok[i])
-				printf("spool\t%s\t-\tunreadable\n", spool_states[i]);
-			else if (counts[i] == 0)
-				printf("spool\t%s\t0\toldest=-\n", spool_states[i]);
-			else
-				printf("spool\t%s\t%zu\toldest=%llds\n", spool_states[i], counts[i],
-				       (long long)ages[i]);
-		}
-		if (!st_ok)
-			printf("state\t%s\t%s\n", state_err ? "unreadable" : "none yet", cfg->state_dir);
-		if (drain_end[0] == '\0')
-			printf("last_drain\tnever\n");
-		else
-			printf("last_drain\tend=%s\tseconds=%s\tzones=%s\tresult=%s\n",
-			       field(tbuf, sizeof tbuf, drain_end), drain_secs[0] ? drain_secs : "-",
-			       drain_zones[0] ? drain_zones : "-",
-			       field(fbuf, sizeof fbuf, drain_result));
-		printf("zones\tpresent=%zu\tdeleted=%zu\n", present, deleted);
-		for (i = 0; i < cfg->nbackends; i++) {
-			const struct config_backend *be = &cfg->backends[i];
-			printf("backend\t%s\t%s\t%s\tapplied=%zu\tpending=%zu\tretry=%zu\tfailed=%zu"
-			       "\trejected=%zu\tnext_retry=%s\n", be->name,
-			       config_backend_type_name(be->type), be->enabled ? "enabled" : "disabled",
-			       bc[i].applied, bc[i].pending, bc[i].retry, bc[i].failed, bc[i].rejected,
-			       iso_time(tbuf, sizeof tbuf, bc[i].next_retry));
-		}
+		status_print(cfg, doc, state_err);
 	}
-	free(bc);
+	json_decref(doc);
 	return state_err;
 }
 

@@ -19,6 +19,7 @@
 
 #include "zonedrop/auth.h"
 #include "zonedrop/cgi.h"
+#include "zonedrop/counters.h"
 #include "zonedrop/domain.h"
 #include "zonedrop/http.h"
 #include "zonedrop/log.h"
@@ -56,6 +57,8 @@ struct cgi_ctx {
 	uint64_t content_length;
 	int status;
 	int io_failed;
+	const char *reason;        /* counters: a rejection's reason when the status does not say it */
+	const char *accepted;      /* counters: COUNTER_ACCEPTED_* of an accepted push or delete */
 };
 
 static const char *cgi_reason(int status)
@@ -491,6 +494,7 @@ static int cgi_rawsave(struct cgi_ctx *c, const struct http_params *p)
 		return cgi_fail(c, 400, "invalid username: %s", err.msg);
 	if (c->content_length == 0) {
 		zone_check(domain, "", 0, NULL, &err);
+		c->reason = "bad_zone";
 		return cgi_fail(c, 400, "Invalid zone data: %s", err.msg);
 	}
 	if (cgi_spool_room(c, c->content_length, &err) < 0)
@@ -509,6 +513,8 @@ static int cgi_rawsave(struct cgi_ctx *c, const struct http_params *p)
 	if (rc == 0)
 		rc = cgi_check_tmp(&t, (size_t)hlen, domain, &info, &err);
 	if (rc < 0) {
+		if (!short_body && rc == ZD_EINVAL)
+			c->reason = "bad_zone";
 		if (short_body)
 			status = cgi_fail(c, 400, "body shorter than Content-Length");
 		else if (rc == ZD_EINVAL)
@@ -745,6 +751,12 @@ static int cgi_dns_admin(struct cgi_ctx *c)
 		status = cgi_fail(c, 400, "unknown action");
 	}
 out:
+	/* c->action points into p, freed here: cgi_count() gets a static name */
+	if (status == 200 && c->action != NULL && strcmp(c->action, "rawsave") == 0)
+		c->accepted = COUNTER_ACCEPTED_RAWSAVE;
+	else if (status == 200 && c->action != NULL && strcmp(c->action, "delete") == 0)
+		c->accepted = COUNTER_ACCEPTED_DELETE;
+	c->action = NULL;
 	http_params_free(&p);
 	free(body);
 	return status;
@@ -766,6 +778,37 @@ static void cgi_drain(struct cgi_ctx *c)
 			break;
 		left -= n;
 	}
+}
+
+/* One increment of spool_dir/counters per request outcome (counters.h);
+ * without the file nothing is counted, and counting never fails a request. */
+static void cgi_count(const struct cgi_ctx *c)
+{
+	char name[COUNTERS_NAME_MAX];
+	const char *reason;
+	struct zd_err err = { 0 };
+	int rc;
+
+	if (c->status >= 200 && c->status < 300) {
+		if (c->accepted == NULL)
+			return;
+		str_copy(name, c->accepted, sizeof name);
+	} else {
+		switch (c->status) {
+		case 400: reason = c->reason ? c->reason : "bad_request"; break;
+		case 401: reason = "auth"; break;
+		case 403: reason = "forbidden"; break;
+		case 404: reason = "not_found"; break;
+		case 405: reason = "method"; break;
+		case 413: reason = "too_large"; break;
+		case 503: reason = "unavailable"; break;
+		default: reason = "internal"; break;
+		}
+		snprintf(name, sizeof name, "%s%s", COUNTER_REJECTED_PREFIX, reason);
+	}
+	rc = counters_add(c->cfg->spool_dir, name, 1, &err);
+	if (rc != 0 && rc != ZD_ENOENT)
+		log_warning(NULL, "counter %s not counted: %s", name, zd_err_str(&err));
 }
 
 int cgi_serve(const struct config *cfg, const struct cgi_request *req, FILE *in, FILE *out)
@@ -857,6 +900,7 @@ int cgi_serve(const struct config *cfg, const struct cgi_request *req, FILE *in,
 	status = cgi_dns_admin(&c);
 out:
 	explicit_bzero(pass, sizeof pass);
+	cgi_count(&c);
 	if (c.io_failed)
 		return ZD_EIO;
 	return status;

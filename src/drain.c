@@ -38,6 +38,7 @@
 #include "zonedrop/drain.h"
 #include "zonedrop/log.h"
 #include "zonedrop/spool.h"
+#include "zonedrop/status.h"
 #include "zonedrop/store.h"
 #include "zonedrop/util.h"
 #include "zonedrop/zindex.h"
@@ -1039,6 +1040,13 @@ out:
 	if (rc < 0 && c.store != NULL) {
 		stats->seconds = (double)(time_mono_ms() - t0) / 1000.0;
 		drain_meta(&c, stats->seconds, zones, 0);
+	}
+	/* status.json for the CGI's /status and /metrics, after every run that
+	 * opened the state, failed or not (status.c) */
+	if (c.store != NULL) {
+		zd_err_clear(&e);
+		if (status_publish(cfg, c.store, &e) != 0)
+			log_warning(NULL, "status.json not written: %s", zd_err_str(&e));
 	}
 	if (c.bes != NULL) {
 		for (j = 0; j < c.nbes; j++) {

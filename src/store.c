@@ -98,6 +98,7 @@ enum store_stmt_id {
 	ST_SERVED,
 	ST_COUNTS,
 	ST_RETRY_NOW,
+	ST_FAILED_EACH,   /* status.c: failed/rejected zones of one backend */
 	ST_META_GET,
 	ST_META_SET,
 	ST_BEGIN,
@@ -168,6 +169,12 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_RETRY_NOW] = "UPDATE backend_zones SET status = 'pending', attempts = 0, next_retry = 0,"
 		" updated = ?3 WHERE status IN ('retry', 'failed', 'rejected')"
 		" AND (?1 IS NULL OR backend = ?1) AND (?2 IS NULL OR domain = ?2)",
+	/* failed/rejected at the zone's current gen and still work (store_zone_state());
+	 * the status filter comes first, so only those rows probe zones */
+	[ST_FAILED_EACH] = "SELECT " BCOLS_B " FROM backend_zones b"
+		" JOIN zones z ON z.domain = b.domain"
+		" WHERE b.backend = ?1 AND b.status IN ('failed', 'rejected') AND b.failed_gen = z.gen"
+		" AND " WORK_EXPR " ORDER BY b.domain LIMIT ?2",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		" ON CONFLICT(key) DO UPDATE SET value = ?2",
@@ -828,6 +835,28 @@ int store_retry_now(struct store *st, const char *backend, const char *domain, s
 		rc = store_fail(st, err, "schedule retries");
 	else if (n)
 		*n = (size_t)sqlite3_changes(st->db);
+	store_done(&q);
+	return rc;
+}
+
+int store_failed_each(struct store *st, const char *backend, size_t limit, store_bstate_fn fn,
+                      void *arg, struct zd_err *err)
+{
+	struct store_q q;
+	struct store_bstate b;
+	int rc, r;
+
+	if ((rc = store_prep(st, ST_FAILED_EACH, &q, err)) != 0)
+		return rc;
+	store_bind_text(q.s, 1, backend);
+	sqlite3_bind_int64(q.s, 2, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+	while ((r = sqlite3_step(q.s)) == SQLITE_ROW) {
+		store_row_bstate(q.s, 0, &b);
+		if ((rc = fn(&b, arg)) != 0)
+			break;
+	}
+	if (rc == 0 && r != SQLITE_DONE)
+		rc = store_fail(st, err, "read failed zones");
 	store_done(&q);
 	return rc;
 }

@@ -133,6 +133,12 @@ const char *store_zone_state(const struct store_zone *z, const struct store_bsta
 int store_retry_now(struct store *st, const char *backend, const char *domain, size_t *n,
                     struct zd_err *err);
 
+/* (status.c) The zones failed or rejected on backend at their current
+ * version, the ones store_backend_counts() counts as failed/rejected, in
+ * domain order, at most limit; b is borrowed for the call. */
+int store_failed_each(struct store *st, const char *backend, size_t limit, store_bstate_fn fn,
+                      void *arg, struct zd_err *err);
+
 int store_meta_get(struct store *st, const char *key, char *val, size_t valsz, struct zd_err *err);
 int store_meta_set(struct store *st, const char *key, const char *val, struct zd_err *err);
 

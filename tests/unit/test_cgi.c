@@ -249,10 +249,19 @@ int main(void)
 		is_int(cgi_serve(&cfg, &req, stdin, o), 501, "endpoint from REQUEST_URI");
 		fclose(o);
 	}
+	/* /status and /metrics (status.c, test_status.c): receiver users, GET only */
 	st = serve(&cfg, "GET", "/status", NULL, AUTH_OK, NULL, 0, NULL);
-	refused(st, 501, "/status not yet");
+	is_int(st, 200, "/status: 200");
+	ok(body_of()[0] == '{', "/status: a JSON body");
 	st = serve(&cfg, "GET", "/metrics", NULL, AUTH_OK, NULL, 0, NULL);
-	refused(st, 501, "/metrics not yet");
+	is_int(st, 200, "/metrics: 200");
+	ok(strncmp(body_of(), "# HELP zonedrop_", 16) == 0, "/metrics: the text format");
+	st = serve(&cfg, "GET", "/metrics", NULL, AUTH_PEER, NULL, 0, NULL);
+	refused(st, 401, "peer on /metrics");
+	st = serve(&cfg, "GET", "/status", NULL, AUTH_BAD, NULL, 0, NULL);
+	refused(st, 401, "bad credentials on /status");
+	st = serve(&cfg, "POST", "/status", NULL, AUTH_OK, FORM("x=1"), NULL);
+	refused(st, 405, "POST /status");
 
 	/* rawsave */
 	st = serve(&cfg, "POST", "/CMD_API_DNS_ADMIN",

@@ -37,6 +37,8 @@ e2e_init() {
   T=$(mktemp -d /tmp/zde2e.XXXXXX) || return 1
   chmod 755 "$T"
   mkdir -p "$T/pids" "$T/spool/tmp" "$T/spool/new" "$T/spool/cur" "$T/spool/bad" "$T/state"
+  # the CGI's counters (/metrics): made at install, group-writable, never by the CGI
+  install -m 0660 /dev/null "$T/spool/counters"
   ZD_SPOOL=$T/spool ZD_STATE=$T/state ZD_CONFIG=$T/zonedrop.yml ZD_PIDS=$T/pids
   ZD_USER=da-e2e
   ZD_PASS=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')
