@@ -13,7 +13,6 @@ BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec/zonedrop
 MANDIR ?= $(PREFIX)/share/man
-SHAREDIR ?= $(PREFIX)/share/zonedrop
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= /lib/systemd/system
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
@@ -58,7 +57,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%-replay)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 MANS := $(sort $(wildcard man/*.[0-9]))
 
-.PHONY: all check unit fuzz-replay e2e lint asan valgrind fuzz install uninstall clean deps
+.PHONY: all check unit fuzz-replay e2e lint asan valgrind fuzz install install-only uninstall clean deps
 all: $(BINS)
 
 $(B)/src/%.o: src/%.c $(wildcard include/zonedrop/*.h)
@@ -138,30 +137,52 @@ fuzz: $(FUZZ_BINS)
 deps:
 	scripts/install-deps
 
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)/zonedrop
-	for p in $(filter-out zonedrop.cgi,$(PROGS)); do install -m 0755 $(OUT)/$$p $(DESTDIR)$(SBINDIR)/$$p; done
-	install -m 0755 $(OUT)/zonedrop.cgi $(DESTDIR)$(LIBEXECDIR)/zonedrop.cgi
-	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
-	  install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
-	for f in examples/*; do [ -f "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SHAREDIR)/examples/; done; true
-	if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
-	  install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(TMPFILESDIR); \
-	  for u in systemd/*.service systemd/*.timer systemd/*.path; do [ -f "$$u" ] && install -m 0644 $$u $(DESTDIR)$(SYSTEMDUNITDIR)/; done; \
-	  [ -f systemd/zonedrop.tmpfiles ] && install -m 0644 systemd/zonedrop.tmpfiles $(DESTDIR)$(TMPFILESDIR)/zonedrop.conf; fi; true
-	[ -e $(DESTDIR)$(SYSCONFDIR)/zonedrop/zonedrop.yml ] || \
-	  install -m 0640 examples/zonedrop.yml $(DESTDIR)$(SYSCONFDIR)/zonedrop/zonedrop.yml
+# make install: programs (all but the CGI) into SBINDIR -- operators' and systemd's tools,
+# like nsd-control -- the CGI into LIBEXECDIR (only the web server runs it), man pages,
+# each program's systemd units (systemd/<program>.*), the tmpfiles.d snippet, examples
+# into DOCDIR, and zonedrop.yml unless one exists. Installed units and examples name
+# the installed paths (SBINDIR, LIBEXECDIR, SYSCONFDIR). INSTALLED lists what it wrote.
+DOCDIR ?= $(PREFIX)/share/doc/zonedrop
+EXAMPLES := examples/zonedrop.yml examples/nginx.conf examples/lighttpd.conf
+INST_PROGS = $(filter-out zonedrop.cgi,$(notdir $(wildcard $(BINS))))
+INST_UNITS = $(foreach p,$(INST_PROGS),$(wildcard systemd/$(p).service systemd/$(p).timer systemd/$(p).path))
+INST_SUBST = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/libexec/zonedrop/|$(LIBEXECDIR)/|g' \
+  -e 's|/etc/zonedrop/|$(SYSCONFDIR)/zonedrop/|g'
+CONF := $(DESTDIR)$(SYSCONFDIR)/zonedrop/zonedrop.yml
 
+install: all
+	$(MAKE) --no-print-directory install-only
+
+install-only:
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/examples \
+	  $(DESTDIR)$(SYSCONFDIR)/zonedrop $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(TMPFILESDIR)
+	set -e; for p in $(INST_PROGS); do install -m 0755 $(OUT)/$$p $(DESTDIR)$(SBINDIR)/$$p; done
+	install -m 0755 $(OUT)/zonedrop.cgi $(DESTDIR)$(LIBEXECDIR)/zonedrop.cgi
+	set -e; for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	  install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	set -e; for u in $(INST_UNITS); do $(INST_SUBST) $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/}.tmp; \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/}.tmp; \
+	  mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/}.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/}; done
+	install -m 0644 systemd/zonedrop.tmpfiles $(DESTDIR)$(TMPFILESDIR)/zonedrop.conf
+	set -e; for f in $(EXAMPLES); do $(INST_SUBST) $$f > $(DESTDIR)$(DOCDIR)/$$f; \
+	  chmod 0644 $(DESTDIR)$(DOCDIR)/$$f; done
+	@if [ -e $(CONF) ]; then echo "kept $(CONF) (exists; the new example: $(DESTDIR)$(DOCDIR)/examples/zonedrop.yml)"; \
+	else $(INST_SUBST) examples/zonedrop.yml > $(CONF).tmp && chmod 0640 $(CONF).tmp && mv $(CONF).tmp $(CONF) \
+	  && echo "installed $(CONF)"; fi
+
+# removes what install wrote; zonedrop.yml only while it is still the installed example
 uninstall:
 	for p in $(filter-out zonedrop.cgi,$(PROGS)); do rm -f $(DESTDIR)$(SBINDIR)/$$p; done
 	rm -f $(DESTDIR)$(LIBEXECDIR)/zonedrop.cgi
-	-rmdir $(DESTDIR)$(LIBEXECDIR)
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
-	rm -rf $(DESTDIR)$(SHAREDIR)
-	for u in systemd/*.service systemd/*.timer systemd/*.path; do [ -f "$$u" ] && rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u); done; true
+	for u in $(wildcard systemd/*.service systemd/*.timer systemd/*.path); do \
+	  rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/}; done
 	rm -f $(DESTDIR)$(TMPFILESDIR)/zonedrop.conf
-	@echo "left $(DESTDIR)$(SYSCONFDIR)/zonedrop (your configuration) in place"
+	for f in $(EXAMPLES); do rm -f $(DESTDIR)$(DOCDIR)/$$f; done
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	@if [ -e $(CONF) ] && $(INST_SUBST) examples/zonedrop.yml | cmp -s - $(CONF); then \
+	  rm -f $(CONF); rmdir $(DESTDIR)$(SYSCONFDIR)/zonedrop 2>/dev/null || true; echo "removed $(CONF) (unchanged)"; \
+	elif [ -e $(CONF) ]; then echo "left $(CONF) in place: it was changed"; fi
 
 clean:
 	rm -rf build build-asan bin

@@ -46,6 +46,9 @@ static const char usage_text[] =
 	"  check-config                         load the config, print it with defaults\n"
 	"  db-init BACKEND...                   create a MySQL backend's tables when absent\n"
 	"  passwd [-y] [USER]                   read a password, print a password_hash line\n"
+	"  import-directdnsonly [--output FILE] [--env-file FILE] [--from-env] [--verify A@P]\n"
+	"         [--secrets-dir DIR] [--no-config] [--no-zones] APP_YML [DB]\n"
+	"                                       directdnsonly 2.x config -> zonedrop.yml, zones -> spool\n"
 	"\n"
 	"  -c FILE  config (default $ZONEDROP_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
 	"Exit: 0 done, 1 failed, 2 usage or configuration error, 75 busy (try later).\n";
@@ -840,6 +843,8 @@ int main(int argc, char **argv)
 		rc = cmd_passwd(argc, argv);
 	else if (strcmp(name, "check-config") == 0)
 		rc = cmd_check_config(path, argc, argv);
+	else if (strcmp(name, "import-directdnsonly") == 0)
+		rc = cmd_import_directdnsonly(cfg_arg, argc, argv);
 	else {
 		for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 			if (strcmp(name, commands[i].name) == 0)

@@ -40,4 +40,8 @@ struct store *state_open_ro(const struct config *cfg);
 
 /* Commands in cmd/cli/<name>.c: (config loaded, user switched) -> exit code. */
 
+/* import.c: converts before any config exists, so it is given -c (NULL when absent)
+ * and loads the configuration itself */
+int cmd_import_directdnsonly(const char *cfg_arg, int argc, char **argv);
+
 #endif
