@@ -214,12 +214,18 @@ int mkdir_p(const char *path, mode_t mode, struct zd_err *err)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		if (mkdir(tmp, mode) == 0)
+			chmod(tmp, mode);          /* exactly mode: the umask does not apply */
+		else if (errno != EEXIST)
 			return zd_err_sys(err, ZD_EIO, "mkdir %s", tmp);
 		*p = '/';
 	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+	if (mkdir(tmp, mode) == 0) {
+		if (chmod(tmp, mode) < 0)
+			return zd_err_sys(err, ZD_EIO, "chmod %s", tmp);
+	} else if (errno != EEXIST) {
 		return zd_err_sys(err, ZD_EIO, "mkdir %s", tmp);
+	}
 	return 0;
 }
 

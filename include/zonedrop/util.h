@@ -36,7 +36,8 @@ int fsync_dir(const char *path, int is_dir, struct zd_err *err);
  * max: refuse files larger than this (0 = no limit). */
 int file_read_all(const char *path, size_t max, char **out, size_t *len, struct zd_err *err);
 
-/* mkdir -p with mode for every created component. */
+/* mkdir -p: every component it creates gets exactly mode (chmod after
+ * mkdir, so the umask does not apply); existing ones are left as they are. */
 int mkdir_p(const char *path, mode_t mode, struct zd_err *err);
 
 /* Path join with truncation check: ZD_ENAMETOOLONG when it does not fit. */
