@@ -143,7 +143,7 @@ deps:
 # into DOCDIR, and zonedrop.yml unless one exists. Installed units and examples name
 # the installed paths (SBINDIR, LIBEXECDIR, SYSCONFDIR). INSTALLED lists what it wrote.
 DOCDIR ?= $(PREFIX)/share/doc/zonedrop
-EXAMPLES := examples/zonedrop.yml examples/nginx.conf examples/lighttpd.conf
+EXAMPLES := examples/zonedrop.yml examples/nginx.conf examples/lighttpd.conf examples/lighttpd-fastcgi.conf
 INST_PROGS = $(filter-out zonedrop.cgi,$(notdir $(wildcard $(BINS))))
 INST_UNITS = $(foreach p,$(INST_PROGS),$(wildcard systemd/$(p).service systemd/$(p).timer systemd/$(p).path))
 INST_SUBST = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/libexec/zonedrop/|$(LIBEXECDIR)/|g' \

@@ -29,7 +29,7 @@ expected_files() {
   done
   for m in "$REPO"/man/*.[0-9]; do echo "usr/local/share/man/man${m##*.}/${m##*/}"; done
   echo usr/lib/tmpfiles.d/zonedrop.conf
-  for p in zonedrop.yml nginx.conf lighttpd.conf; do echo "usr/local/share/doc/zonedrop/examples/$p"; done
+  for p in zonedrop.yml nginx.conf lighttpd.conf lighttpd-fastcgi.conf; do echo "usr/local/share/doc/zonedrop/examples/$p"; done
   echo etc/zonedrop/zonedrop.yml
 }
 
