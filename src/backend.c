@@ -9,6 +9,7 @@
 
 #include "zonedrop/backend.h"
 #include "zonedrop/exec.h"
+#include "zonedrop/log.h"
 #include "zonedrop/util.h"
 
 #define BACKEND_PROBE_TIMEOUT_MS 10000
@@ -182,4 +183,29 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return rc;
+}
+
+int backend_zone_file_install(const char *be_name, const char *domain, const char *tmp,
+                              const char *path, const char *prev, int keep_prev, int *has_prev,
+                              struct zd_err *err)
+{
+	int rc;
+
+	if (keep_prev) {
+		if (unlink(prev) < 0 && errno != ENOENT)
+			log_warning(domain, "backend=%s remove %s: %s", be_name, prev, strerror(errno));
+		if (link(path, prev) == 0)
+			*has_prev = 1;
+		else if (errno != ENOENT)
+			log_warning(domain, "backend=%s link %s: %s", be_name, prev, strerror(errno));
+	}
+	if (rename(tmp, path) < 0) {
+		rc = zd_err_sys(err, ZD_EIO, "rename %s", tmp);
+		if (*has_prev) {
+			unlink(prev);
+			*has_prev = 0;
+		}
+		return rc;
+	}
+	return 0;
 }

@@ -908,27 +908,17 @@ static int knot_install(struct knot_ctx *c, size_t i, struct zd_err *err)
 {
 	struct backend_zone *z = &c->b->zones[i];
 	char tmp[ZD_PATH_MAX], path[ZD_PATH_MAX], prev[ZD_PATH_MAX];
+	int rc, has_prev = 0;
 
 	if (knot_tmp_path(c, z->domain, tmp, sizeof tmp) != 0 ||
 	    knot_path(c, z->domain, "", path, sizeof path) != 0 ||
 	    knot_path(c, z->domain, ".prev", prev, sizeof prev) != 0)
 		return zd_err_set(err, ZD_ENAMETOOLONG, "path too long for %s", z->domain);
-	if (z->was_present) {
-		if (unlink(prev) < 0 && errno != ENOENT)
-			log_warning(z->domain, "backend=%s remove %s: %s", c->be->name, prev, strerror(errno));
-		if (link(path, prev) == 0)
-			c->kz[i].has_prev = 1;
-		else if (errno != ENOENT)
-			log_warning(z->domain, "backend=%s link %s: %s", c->be->name, prev, strerror(errno));
-	}
-	if (rename(tmp, path) < 0) {
-		int rc = zd_err_sys(err, ZD_EIO, "rename %s", tmp);
-		if (c->kz[i].has_prev) {
-			unlink(prev);
-			c->kz[i].has_prev = 0;
-		}
+	rc = backend_zone_file_install(c->be->name, z->domain, tmp, path, prev, z->was_present,
+	                               &has_prev, err);
+	c->kz[i].has_prev = has_prev != 0;
+	if (rc != 0)
 		return rc;
-	}
 	c->kz[i].tmp = 0;
 	c->kz[i].written = 1;
 	return 0;

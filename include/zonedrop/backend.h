@@ -66,6 +66,14 @@ int backend_apply(struct backend_batch *batch, struct zd_err *err);
 int backend_zone_file_write(const char *tmp, const struct backend_zone *z, mode_t mode,
                             int sync_each, struct zd_err *err);
 
+/* Put a written temp file in place: when keep_prev, the file at path is
+ * first hard-linked to prev (the version to put back if the server refuses
+ * the new one; *has_prev = 1 then, a failed link is only logged), then tmp
+ * is renamed onto path. When the rename fails, prev is removed again. */
+int backend_zone_file_install(const char *be_name, const char *domain, const char *tmp,
+                              const char *path, const char *prev, int keep_prev, int *has_prev,
+                              struct zd_err *err);
+
 /* Per type. */
 int backend_nsd_apply(struct backend_batch *batch, struct zd_err *err);
 int backend_bind_apply(struct backend_batch *batch, struct zd_err *err);
