@@ -34,8 +34,9 @@ static const char usage_text[] =
 	"  -h          this help\n"
 	"Output: orphan<TAB>server<TAB>domain<TAB>deleted|dry-run|over-cap|changed\n"
 	"        heal<TAB>backend<TAB>domain<TAB>missing|stale|unwanted|differs<TAB>desired<TAB>served\n"
-	"Exit: 0 done, 1 a listing was unusable, orphans over max_deletes or a backend\n"
-	"      mismatched or could not be checked, 2 usage or configuration error,\n"
+	"Exit: 0 done (orphans and mismatches handled or reported), 1 a listing was\n"
+	"      unusable, orphans over max_deletes, or a backend could not be checked,\n"
+	"      2 usage or configuration error,\n"
 	"      75 the spool is locked (healing skipped) or the state is busy.\n";
 
 static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
 	        "listed=%zu orphans=%zu deleted=%zu%s backends=%zu backends_skipped=%zu zones=%zu "
 	        "mismatches=%zu healed=%zu%s seconds=%.3f", rs.servers, rs.servers_skipped,
 	        rs.servers_capped, rs.held, rs.listed, rs.orphans, rs.deleted,
-	        (o.dry_run == 1 || (o.dry_run < 0 && cfg->reconcile.dry_run)) ? " (dry run)" : "",
+	        o.orphans && (o.dry_run == 1 || (o.dry_run < 0 && cfg->reconcile.dry_run)) ? " (dry run)" : "",
 	        rs.heal.backends, rs.heal.backends_skipped, rs.heal.zones, rs.heal.mismatches,
 	        rs.heal.marked, rs.heal_busy ? " (healing skipped: spool locked)" : "", rs.seconds);
 	switch (rc) {

@@ -327,7 +327,9 @@ int reconcile_run(const struct config *cfg, const struct reconcile_opts *o,
 		rc = heal_run(cfg, st, &ho, rc_heal_report, &a, &rs->heal, err);
 		if (rc < 0)
 			goto out;
-		if (rc > 0)
+		/* mismatches are marked for the drain: done, not failed; a backend
+		 * (or zones) that could not be checked is a failure of this run */
+		if (rs->heal.backends_skipped > 0 || rs->heal.unanswered > 0)
 			result = 1;
 		rc = 0;
 	}

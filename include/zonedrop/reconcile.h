@@ -49,8 +49,8 @@ typedef void (*reconcile_report_fn)(const struct reconcile_report *r, void *arg)
  * reported and, unless dry run or over max_deletes, spooled as deletes;
  * then, under the spool lock (the drain's: backend state is written), every
  * enabled backend is checked and its mismatches marked for the next drain.
- * Returns 0 all done and nothing wrong; 1 a listing was unusable, the cap
- * hit, or a backend mismatched or could not be checked; ZD_EBUSY the spool
+ * Returns 0 all done (mismatches found and marked count as done); 1 a
+ * listing was unusable, the cap hit, or a backend could not be checked; ZD_EBUSY the spool
  * lock is held (healing skipped, orphans done); other <0 could not run. */
 int reconcile_run(const struct config *cfg, const struct reconcile_opts *o,
                   reconcile_report_fn fn, void *arg, struct reconcile_stats *rs,
