@@ -58,6 +58,7 @@ hold() {
 }
 
 # reconcile [ARGS]: one zonedrop-reconcile run ($status, $output as bats run)
+# shellcheck disable=SC2154  # status and output are set by bats' run
 reconcile() {
   run timeout 300 "$ZONEDROP_BIN/zonedrop-reconcile" -c "$ZD_CONFIG" "$@"
   { echo "== reconcile $* (exit $status): ${BATS_TEST_DESCRIPTION:-setup}"; echo "$output"; } >> "$T/reconcile.log"
