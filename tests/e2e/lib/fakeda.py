@@ -52,13 +52,23 @@ class S:
     stop = threading.Event()
 
 
+_cache = {"key": None, "doms": []}
+
+
 def domains():
+    st = os.stat(S.a.domains)
+    key = (st.st_mtime_ns, st.st_size, st.st_ino)
+    with S.lock:
+        if _cache["key"] == key:
+            return _cache["doms"]
     out = []
     with open(S.a.domains, encoding="utf-8") as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
             if line:
                 out.append(line.split()[0])
+    with S.lock:
+        _cache["key"], _cache["doms"] = key, out
     return out
 
 
