@@ -42,6 +42,10 @@ static const char usage_text[] =
 	"  delete DOMAIN...                     spool a delete for each domain\n"
 	"  retry [--backend NAME] [DOMAIN...|--all]\n"
 	"                                       make failed/retrying/rejected zones due now\n"
+	"  verify [--backend NAME] [--deep] [--timeout D] [DOMAIN...]\n"
+	"                                       what each backend serves against the desired\n"
+	"                                       state: backend domain missing|stale|unwanted|differs\n"
+	"                                       desired served [record]\n"
 	"  spool [new|cur|bad|tmp]...           list spool items: state name age domain action [why]\n"
 	"  check-config                         load the config, print it with defaults\n"
 	"  db-init BACKEND...                   create a MySQL backend's tables when absent\n"
@@ -807,6 +811,7 @@ static const struct command commands[] = {
 	{ "retry", cmd_retry },
 	{ "spool", cmd_spool },
 	{ "db-init", cmd_db_init },
+	{ "verify", cmd_verify },
 };
 
 int main(int argc, char **argv)

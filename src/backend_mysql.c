@@ -1064,3 +1064,65 @@ int backend_mysql_probe(const struct config_backend *be, struct zd_err *err)
 	my_close(&c);
 	return rc;
 }
+
+/* ---- healing: read back without writing (zonedrop-reconcile, zonedrop verify) ---- */
+
+int backend_mysql_check(const struct config_backend *be, struct backend_rows_check *q, size_t n,
+                        struct zd_err *err)
+{
+	struct myconn c;
+	size_t i;
+	int rc;
+
+	if ((rc = my_connect(&c, be, err)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		struct backend_zone bz;
+		struct myzone mz;
+		size_t nrows = 0;
+		char why[160] = "";
+		int r;
+
+		q[i].found = 0;
+		q[i].got_serial = 0;
+		q[i].rows_ok = 0;
+		q[i].why[0] = '\0';
+		memset(&bz, 0, sizeof bz);
+		bz.domain = (char *)q[i].domain;
+		bz.present = q[i].want_present;
+		bz.text = (char *)q[i].text;
+		bz.text_len = q[i].text_len;
+		if (q[i].want_present && q[i].text != NULL) {
+			if (myzone_parse(&mz, &bz, c.pdns, why, sizeof why) == 0) {
+				nrows = mz.n;
+				myzone_free(&mz);
+			}
+		}
+		/* my_readback: 0 as expected, 1 differs (why), <0 error */
+		r = my_readback(&c, &bz, nrows, q[i].serial, why, sizeof why, err);
+		if (r < 0) {
+			rc = r;
+			break;
+		}
+		if (!q[i].want_present) {
+			q[i].found = r == 1;
+		} else if (r == 0) {
+			q[i].found = 1;
+			q[i].got_serial = q[i].serial;
+			q[i].rows_ok = 1;
+		} else if (strstr(why, "missing") == NULL) {
+			unsigned long long got_rows = 0;
+			unsigned long got_serial = 0;
+
+			q[i].found = 1;
+			/* "read back R rows, serial S; expected ..." */
+			if (sscanf(why, "read back %llu rows, serial %lu", &got_rows, &got_serial) == 2)
+				q[i].got_serial = (uint32_t)got_serial;
+			q[i].rows_ok = q[i].text == NULL || got_rows == nrows;
+		}
+		str_copy(q[i].why, why, sizeof q[i].why);
+		mysql_rollback(c.my);
+	}
+	my_close(&c);
+	return rc;
+}

@@ -101,6 +101,8 @@ enum store_stmt_id {
 	ST_FAILED_EACH,   /* status.c: failed/rejected zones of one backend */
 	ST_META_GET,
 	ST_META_SET,
+	ST_SYNC,
+	ST_HEAL,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -178,6 +180,15 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		" ON CONFLICT(key) DO UPDATE SET value = ?2",
+	/* healing: every zone beside this backend's row of it */
+	[ST_SYNC] = "SELECT " ZCOLS_Z ", NULL, " BCOLS_B
+		" FROM zones z LEFT JOIN backend_zones b ON b.backend = ?1 AND b.domain = z.domain"
+		" ORDER BY z.domain",
+	[ST_HEAL] = "UPDATE backend_zones SET status = 'pending', attempts = 0, next_retry = 0,"
+		" failed_gen = 0, last_error = ?4, updated = ?5,"
+		" applied_gen = CASE WHEN ?3 = 3 THEN applied_gen ELSE 0 END,"
+		" applied_present = CASE WHEN ?3 = 1 THEN 0 ELSE 1 END"
+		" WHERE backend = ?1 AND domain = ?2",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -896,4 +907,56 @@ int store_meta_set(struct store *st, const char *key, const char *val, struct zd
 	store_bind_text(q.s, 1, key);
 	store_bind_text(q.s, 2, val ? val : "");
 	return store_step_done(st, &q, "write meta", err);
+}
+
+/* ---- healing (zonedrop-reconcile, zonedrop verify) ---- */
+
+int store_sync_each(struct store *st, const char *backend, store_sync_fn fn, void *arg,
+                    struct zd_err *err)
+{
+	struct store_q q;
+	struct store_zone z;
+	struct store_bstate b;
+	int rc, r;
+
+	memset(&z, 0, sizeof z);
+	if ((rc = store_prep(st, ST_SYNC, &q, err)) != 0)
+		return rc;
+	store_bind_text(q.s, 1, backend);
+	while ((r = sqlite3_step(q.s)) == SQLITE_ROW) {
+		int has_b = sqlite3_column_type(q.s, NZCOLS + 1 + 1) != SQLITE_NULL;
+
+		if ((rc = store_row_zone(q.s, 0, 0, &z, err)) != 0)
+			break;
+		if (has_b)
+			store_row_bstate(q.s, NZCOLS + 1, &b);
+		rc = fn(&z, has_b ? &b : NULL, arg);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = store_fail(st, err, "read zones");
+	store_done(&q);
+	return rc;
+}
+
+int store_bstate_heal(struct store *st, const char *backend, const char *domain,
+                      enum store_heal mode, const char *why, struct zd_err *err)
+{
+	struct store_q q;
+	int rc;
+
+	if ((rc = store_prep(st, ST_HEAL, &q, err)) != 0)
+		return rc;
+	store_bind_text(q.s, 1, backend);
+	store_bind_text(q.s, 2, domain);
+	sqlite3_bind_int(q.s, 3, (int)mode);
+	store_bind_text(q.s, 4, why ? why : "");
+	sqlite3_bind_int64(q.s, 5, time_now());
+	if (sqlite3_step(q.s) != SQLITE_DONE)
+		rc = store_fail(st, err, "mark for healing");
+	else if (sqlite3_changes(st->db) == 0)
+		rc = zd_err_set(err, ZD_ENOENT, "backend %s never saw %s", backend, domain);
+	store_done(&q);
+	return rc;
 }

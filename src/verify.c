@@ -638,6 +638,12 @@ int verify_soa(const char *host, int port, struct verify_query *q, size_t n, int
 	return verify_do(host, port, q, n, timeout_ms, poll_ms, 0, err);
 }
 
+int verify_soa_first(const char *host, int port, struct verify_query *q, size_t n,
+                     int64_t timeout_ms, struct zd_err *err)
+{
+	return verify_do(host, port, q, n, timeout_ms, timeout_ms < 1000 ? timeout_ms : 1000, 1, err);
+}
+
 int verify_soa_once(const char *host, int port, const char *domain, uint32_t *serial,
                     int64_t timeout_ms, struct zd_err *err)
 {

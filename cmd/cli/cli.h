@@ -39,6 +39,7 @@ const struct config_backend *backend_arg(const struct config *cfg, const char *n
 struct store *state_open_ro(const struct config *cfg);
 
 /* Commands in cmd/cli/<name>.c: (config loaded, user switched) -> exit code. */
+int cmd_verify(const struct config *cfg, int argc, char **argv);   /* verify.c */
 
 /* import.c: converts before any config exists, so it is given -c (NULL when absent)
  * and loads the configuration itself */

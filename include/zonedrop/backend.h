@@ -87,6 +87,26 @@ int backend_mysql_db_init(const struct config_backend *be, struct zd_err *err);
 /* Connect and see the tables (check-config). */
 int backend_mysql_probe(const struct config_backend *be, struct zd_err *err);
 
+/* (added for healing) Read back what a MySQL backend holds for each q[i]:
+ * found (the zone row exists), got_serial (its SOA row), rows_ok (for a
+ * present zone with text: the row count matches the records of the text);
+ * why says what differs. One connection, one query per zone. Returns 0, or
+ * an error when the database cannot be reached. */
+struct backend_rows_check {
+	const char *domain;
+	int want_present;
+	uint32_t serial;
+	const char *text;       /* desired text, may be NULL */
+	size_t text_len;
+	/* results */
+	int found;
+	uint32_t got_serial;
+	int rows_ok;
+	char why[160];
+};
+int backend_mysql_check(const struct config_backend *be, struct backend_rows_check *q, size_t n,
+                        struct zd_err *err);
+
 /* Check that a backend's configuration is usable (dirs exist, control runs):
  * used by check-config. */
 int backend_probe(const struct config_backend *be, struct zd_err *err);

@@ -139,6 +139,24 @@ int store_retry_now(struct store *st, const char *backend, const char *domain, s
 int store_failed_each(struct store *st, const char *backend, size_t limit, store_bstate_fn fn,
                       void *arg, struct zd_err *err);
 
+/* ---- healing (zonedrop-reconcile, zonedrop verify) ---- */
+/* Every zone with this backend's state of it, in domain order, tombstones
+ * included; b is NULL when the backend has no row. Borrowed for the call. */
+typedef int (*store_sync_fn)(const struct store_zone *z, const struct store_bstate *b, void *arg);
+int store_sync_each(struct store *st, const char *backend, store_sync_fn fn, void *arg,
+                    struct zd_err *err);
+/* What the server was found to lack (heal modes). */
+enum store_heal {
+	STORE_HEAL_ADD = 1,     /* not served at all: apply as a new zone (applied_present=0) */
+	STORE_HEAL_RELOAD,      /* served, another serial or not loadable: apply again (applied_present=1) */
+	STORE_HEAL_REMOVE,      /* a deleted zone still served: remove again (applied_present=1) */
+};
+/* Reset backend+domain so the next drain applies the desired state again:
+ * status pending, no retry, no failure; applied_gen 0 for ADD/RELOAD.
+ * why goes to last_error. ZD_ENOENT when the backend has no row. */
+int store_bstate_heal(struct store *st, const char *backend, const char *domain,
+                      enum store_heal mode, const char *why, struct zd_err *err);
+
 int store_meta_get(struct store *st, const char *key, char *val, size_t valsz, struct zd_err *err);
 int store_meta_set(struct store *st, const char *key, const char *val, struct zd_err *err);
 

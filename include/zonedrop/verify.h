@@ -34,6 +34,12 @@ struct verify_query {
 int verify_soa(const char *host, int port, struct verify_query *q, size_t n,
                int64_t timeout_ms, int64_t poll_ms, struct zd_err *err);
 
+/* (added for healing) The same without polling: each zone's first answer
+ * is its verdict (state, got_serial, rcode, ok); lost queries are asked
+ * again until timeout_ms. */
+int verify_soa_first(const char *host, int port, struct verify_query *q, size_t n,
+                     int64_t timeout_ms, struct zd_err *err);
+
 /* One query, no polling: served serial of domain, ZD_ENOENT when not served. */
 int verify_soa_once(const char *host, int port, const char *domain, uint32_t *serial,
                     int64_t timeout_ms, struct zd_err *err);
