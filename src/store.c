@@ -868,3 +868,9 @@ int store_meta_set(struct store *st, const char *key, const char *val, struct zd
 	store_bind_text(q.s, 2, val ? val : "");
 	return store_step_done(st, &q, "write meta", err);
 }
+
+/* (added for secondary.c) */
+struct sqlite3 *store_sqlite(struct store *st)
+{
+	return st->db;
+}
