@@ -813,3 +813,59 @@ int secondary_counts(struct store *st, int64_t now, struct secondary_counts *c, 
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/* ---- the refresher's per-zone updates (no full row in memory) ---- */
+
+static int sec_exec_bound(struct store *st, const char *sql, const char *domain, const int64_t *v,
+                          size_t nv, const char *text, struct zd_err *err)
+{
+	sqlite3 *db = store_sqlite(st);
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+		return sec_fail(db, err, "update secondary zone");
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	for (i = 0; i < nv; i++)
+		sqlite3_bind_int64(s, (int)i + 2, v[i]);
+	if (text != NULL)
+		sqlite3_bind_text(s, (int)nv + 2, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sec_fail(db, err, "update secondary zone");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int secondary_mark_ok(struct store *st, const char *domain, int64_t now, int64_t next_due,
+                      int64_t expire_at, struct zd_err *err)
+{
+	int64_t v[3] = { now, next_due, expire_at };
+
+	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, last_ok = ?2,"
+	                      " next_due = ?3, expire_at = ?4, failures = 0, last_error = ''"
+	                      " WHERE domain = ?1", domain, v, 3, NULL, err);
+}
+
+int secondary_mark_fail(struct store *st, const char *domain, int64_t now, int64_t next_due,
+                        const char *why, struct zd_err *err)
+{
+	int64_t v[2] = { now, next_due };
+
+	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, next_due = ?3,"
+	                      " failures = failures + 1, last_error = ?4 WHERE domain = ?1", domain, v,
+	                      2, why, err);
+}
+
+int secondary_mark_transfer(struct store *st, const char *domain, int64_t now, int64_t next_due,
+                            int64_t expire_at, uint32_t serial, uint32_t refresh, uint32_t retry,
+                            uint32_t expire, const char *item, struct zd_err *err)
+{
+	int64_t v[7] = { now, next_due, expire_at, serial, refresh, retry, expire };
+
+	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, last_ok = ?2,"
+	                      " next_due = ?3, expire_at = ?4, pending_serial = ?5, pending_refresh = ?6,"
+	                      " pending_retry = ?7, pending_expire = ?8, pending_item = ?9,"
+	                      " failures = 0, withdrawn = 0, transfers = transfers + 1, last_error = ''"
+	                      " WHERE domain = ?1", domain, v, 7, item, err);
+}

@@ -114,6 +114,17 @@ int secondary_master_put(struct store *st, const struct secondary_master_state *
 /* Counters kept across runs (soa_queries, axfr_ok, axfr_failed, ...). */
 int secondary_counter_add(struct store *st, const char *name, int64_t n, struct zd_err *err);
 int secondary_counter_get(struct store *st, const char *name, int64_t *n, struct zd_err *err);
+/* The refresher's updates of one zone's row (other columns kept):
+ * ok: the master confirmed the serial held (failures reset, expire restarts);
+ * fail: one more failure, why as last_error;
+ * transfer: a transferred version was spooled as item, waiting for the drain. */
+int secondary_mark_ok(struct store *st, const char *domain, int64_t now, int64_t next_due,
+                      int64_t expire_at, struct zd_err *err);
+int secondary_mark_fail(struct store *st, const char *domain, int64_t now, int64_t next_due,
+                        const char *why, struct zd_err *err);
+int secondary_mark_transfer(struct store *st, const char *domain, int64_t now, int64_t next_due,
+                            int64_t expire_at, uint32_t serial, uint32_t refresh, uint32_t retry,
+                            uint32_t expire, const char *item, struct zd_err *err);
 /* The counts for zonedrop status; all zero when the tables do not exist yet. */
 int secondary_counts(struct store *st, int64_t now, struct secondary_counts *c, struct zd_err *err);
 
