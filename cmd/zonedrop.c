@@ -21,6 +21,7 @@
 #include "zonedrop/domain.h"
 #include "zonedrop/err.h"
 #include "zonedrop/log.h"
+#include "zonedrop/secondary.h"
 #include "zonedrop/spool.h"
 #include "zonedrop/store.h"
 #include "zonedrop/util.h"
@@ -45,6 +46,9 @@ static const char usage_text[] =
 	"  check-config                         load the config, print it with defaults\n"
 	"  db-init BACKEND...                   create a MySQL backend's tables when absent\n"
 	"  passwd [-y] [USER]                   read a password, print a password_hash line\n"
+	"  secondary add DOMAIN MASTER[:PORT] [KEY] [--replace] | del DOMAIN | list\n"
+	"                                       secondary zones (zones_file); list: domain master\n"
+	"                                       key state serial last-check next-due\n"
 	"\n"
 	"  -c FILE  config (default $ZONEDROP_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
 	"Exit: 0 done, 1 failed, 2 usage or configuration error, 75 busy (try later).\n";
@@ -79,6 +83,8 @@ static int cmd_status(const struct config *cfg, int argc, char **argv)
 	char drain_end[64] = "", drain_secs[64] = "", drain_zones[64] = "", drain_result[256] = "";
 	char tbuf[32], fbuf[1024];
 	struct store_backend_counts *bc = NULL;
+	struct secondary_counts sc;   /* (secondary) */
+	int sc_ok = 0;
 
 	for (a = 0; a < argc; a++) {
 		if (strcmp(argv[a], "--json") == 0)
@@ -116,6 +122,9 @@ static int cmd_status(const struct config *cfg, int argc, char **argv)
 		for (i = 0; i < cfg->nbackends; i++)
 			if ((rc = store_backend_counts(st, cfg->backends[i].name, now, &bc[i], &err)) != 0)
 				die_err(rc, &err, "count backend states");
+		/* ---- secondary (zonedrop-refresh) ---- */
+		sc_ok = cfg->secondary.zones_file != NULL && secondary_counts(st, now, &sc, &err) == 0;
+		/* ---- end secondary ---- */
 		store_close(st);
 		st_ok = 1;
 	}
@@ -157,6 +166,16 @@ static int cmd_status(const struct config *cfg, int argc, char **argv)
 				"next_retry", (json_int_t)bc[i].next_retry));
 		}
 		json_object_set_new(root, "backends", backends);
+		/* ---- secondary (zonedrop-refresh) ---- */
+		if (sc_ok)
+			json_object_set_new(root, "secondary", json_pack(
+				"{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "zones", (json_int_t)sc.total,
+				"fresh", (json_int_t)sc.fresh, "due", (json_int_t)sc.due,
+				"failing", (json_int_t)sc.failing, "expired", (json_int_t)sc.expired,
+				"pending", (json_int_t)sc.pending,
+				"oldest", sc.oldest_ok ? json_string(sc.oldest_domain) : json_null(),
+				"oldest_ok", sc.oldest_ok ? json_integer((json_int_t)sc.oldest_ok) : json_null()));
+		/* ---- end secondary ---- */
 		if (json_dumpf(root, stdout,
 		               JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) != 0)
 			die(EX_FAILED, "write to stdout: %s", strerror(errno));
@@ -190,6 +209,13 @@ static int cmd_status(const struct config *cfg, int argc, char **argv)
 			       bc[i].applied, bc[i].pending, bc[i].retry, bc[i].failed, bc[i].rejected,
 			       iso_time(tbuf, sizeof tbuf, bc[i].next_retry));
 		}
+		/* ---- secondary (zonedrop-refresh) ---- */
+		if (sc_ok)
+			printf("secondary\tzones=%zu\tfresh=%zu\tdue=%zu\tfailing=%zu\texpired=%zu"
+			       "\tpending=%zu\toldest=%s\toldest_ok=%s\n", sc.total, sc.fresh, sc.due,
+			       sc.failing, sc.expired, sc.pending, sc.oldest_ok ? sc.oldest_domain : "-",
+			       iso_time(tbuf, sizeof tbuf, sc.oldest_ok));
+		/* ---- end secondary ---- */
 	}
 	free(bc);
 	return state_err;
@@ -808,6 +834,7 @@ static const struct command commands[] = {
 	{ "retry", cmd_retry },
 	{ "spool", cmd_spool },
 	{ "db-init", cmd_db_init },
+	{ "secondary", cmd_secondary },   /* cmd/cli/secondary.c */
 };
 
 int main(int argc, char **argv)

@@ -534,7 +534,9 @@ int secondary_state_each(struct store *st, int (*fn)(const struct secondary_stat
 
 	if (sqlite3_prepare_v2(db, "SELECT " SCOLS " FROM secondary_zones ORDER BY domain", -1, &s,
 	                       NULL) != SQLITE_OK)
-		return sec_fail(db, err, "list secondary zones");
+		/* no refresh ran yet: no state */
+		return strstr(sqlite3_errmsg(db), "no such table") ? 0
+		       : sec_fail(db, err, "list secondary zones");
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		sec_row(s, &z);
 		if ((rc = fn(&z, arg)) != 0)

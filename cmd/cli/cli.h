@@ -39,5 +39,6 @@ const struct config_backend *backend_arg(const struct config *cfg, const char *n
 struct store *state_open_ro(const struct config *cfg);
 
 /* Commands in cmd/cli/<name>.c: (config loaded, user switched) -> exit code. */
+int cmd_secondary(const struct config *cfg, int argc, char **argv);   /* secondary.c */
 
 #endif
