@@ -83,10 +83,15 @@ EOF
   nsd-checkconf "$d/nsd.conf" || return 1
   nsd -d -c "$d/nsd.conf" > "$d/nsd.stderr" 2>&1 3>&- &
   remember master $!
-  export MASTER_DIR MASTER_NZONES MASTER_CONF
+  MASTER_PORT_LIST="${MASTER_PORTS[*]}"
+  export MASTER_DIR MASTER_NZONES MASTER_CONF MASTER_PORT_LIST
   wait_until 60 "master nsd on 127.0.0.1@${MASTER_PORTS[0]}" master_serves "$(refresh_zone_name 0)" 1 \
     || { tail -5 "$d/nsd.log" "$d/nsd.stderr" >&2; return 1; }
 }
+
+# master_ports_load: MASTER_PORTS again from the exported list (bats runs each
+# test in a new process; arrays are not exported)
+master_ports_load() { read -r -a MASTER_PORTS <<< "$MASTER_PORT_LIST"; }
 
 # master_serves ZONE SERIAL [PORT]: the master answers SERIAL for ZONE
 master_serves() {
