@@ -21,6 +21,7 @@
 #include "zonedrop/domain.h"
 #include "zonedrop/err.h"
 #include "zonedrop/log.h"
+#include "zonedrop/secondary.h"
 #include "zonedrop/spool.h"
 #include "zonedrop/status.h"
 #include "zonedrop/store.h"
@@ -53,6 +54,9 @@ static const char usage_text[] =
 	"  import-directdnsonly [--output FILE] [--env-file FILE] [--from-env] [--verify A@P]\n"
 	"         [--secrets-dir DIR] [--no-config] [--no-zones] APP_YML [DB]\n"
 	"                                       directdnsonly 2.x config -> zonedrop.yml, zones -> spool\n"
+	"  secondary add DOMAIN MASTER[:PORT] [KEY] [--replace] | del DOMAIN | list\n"
+	"                                       secondary zones (zones_file); list: domain master\n"
+	"                                       key state serial last-check next-due\n"
 	"\n"
 	"  -c FILE  config (default $ZONEDROP_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
 	"Exit: 0 done, 1 failed, 2 usage or configuration error, 75 busy (try later).\n";
@@ -93,7 +97,7 @@ static void status_print(const struct config *cfg, json_t *doc, int state_err)
 {
 	json_t *spool = json_object_get(doc, "spool"), *drain = json_object_get(doc, "last_drain");
 	json_t *zones = json_object_get(doc, "zones"), *counters = json_object_get(doc, "counters");
-	json_t *b, *f, *v;
+	json_t *b, *f, *v, *sec;
 	const char *key;
 	char tbuf[32], fbuf[1024], sbuf[64];
 	size_t i, j;
@@ -147,6 +151,20 @@ static void status_print(const struct config *cfg, json_t *doc, int state_err)
 			       (long long)(jint(b, "failures_total") -
 			                   (json_int_t)json_array_size(json_object_get(b, "failures"))));
 	}
+	sec = json_object_get(doc, "secondary");
+	if (json_is_object(sec))
+		printf("secondary\tzones=%lld\tfresh=%lld\tdue=%lld\tfailing=%lld\texpired=%lld"
+		       "\tpending=%lld\toldest=%s\toldest_ok=%s\n",
+		       (long long)json_integer_value(json_object_get(sec, "zones")),
+		       (long long)json_integer_value(json_object_get(sec, "fresh")),
+		       (long long)json_integer_value(json_object_get(sec, "due")),
+		       (long long)json_integer_value(json_object_get(sec, "failing")),
+		       (long long)json_integer_value(json_object_get(sec, "expired")),
+		       (long long)json_integer_value(json_object_get(sec, "pending")),
+		       json_is_string(json_object_get(sec, "oldest"))
+		               ? json_string_value(json_object_get(sec, "oldest")) : "-",
+		       iso_time(tbuf, sizeof tbuf,
+		                (int64_t)json_integer_value(json_object_get(sec, "oldest_ok"))));
 	if (json_is_object(counters)) {
 		fputs("counters", stdout);
 		json_object_foreach(counters, key, v)
@@ -812,6 +830,7 @@ static const struct command commands[] = {
 	{ "spool", cmd_spool },
 	{ "db-init", cmd_db_init },
 	{ "verify", cmd_verify },
+	{ "secondary", cmd_secondary },   /* cmd/cli/secondary.c */
 };
 
 int main(int argc, char **argv)

@@ -17,6 +17,7 @@
 
 #include "zonedrop/cgi.h"
 #include "zonedrop/counters.h"
+#include "zonedrop/secondary.h"
 #include "zonedrop/spool.h"
 #include "zonedrop/status.h"
 #include "zonedrop/store.h"
@@ -151,6 +152,32 @@ static int status_state(const struct config *cfg, struct store *st, json_t *root
 	return 0;
 }
 
+/* "secondary": zonedrop-refresh's zone counts, when secondary zones are
+ * configured (null while refresh has not run yet). */
+static int status_secondary(const struct config *cfg, struct store *st, json_t *root,
+                            struct zd_err *err)
+{
+	struct secondary_counts sc;
+	struct zd_err e;
+
+	(void)err;
+	if (cfg->secondary.zones_file == NULL || st == NULL)
+		return 0;
+	memset(&sc, 0, sizeof sc);
+	if (secondary_counts(st, time_now(), &sc, &e) != 0) {
+		json_object_set_new(root, "secondary", json_null());
+		return 0;
+	}
+	json_object_set_new(root, "secondary", json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "zones", (json_int_t)sc.total,
+		"fresh", (json_int_t)sc.fresh, "due", (json_int_t)sc.due,
+		"failing", (json_int_t)sc.failing, "expired", (json_int_t)sc.expired,
+		"pending", (json_int_t)sc.pending,
+		"oldest", sc.oldest_ok ? json_string(sc.oldest_domain) : json_null(),
+		"oldest_ok", sc.oldest_ok ? json_integer((json_int_t)sc.oldest_ok) : json_null()));
+	return 0;
+}
+
 /* "counters": the CGI's counters, null when there is no counters file. */
 static int status_counters(const struct config *cfg, struct store *st, json_t *root,
                            struct zd_err *err)
@@ -180,6 +207,7 @@ static const struct status_section {
 } status_sections[] = {
 	{ STATUS_SPOOL, status_spool },
 	{ STATUS_STATE, status_state },
+	{ STATUS_STATE, status_secondary },
 	{ STATUS_COUNTERS, status_counters },
 };
 

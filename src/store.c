@@ -960,3 +960,9 @@ int store_bstate_heal(struct store *st, const char *backend, const char *domain,
 	store_done(&q);
 	return rc;
 }
+
+/* (added for secondary.c) */
+struct sqlite3 *store_sqlite(struct store *st)
+{
+	return st->db;
+}

@@ -44,5 +44,6 @@ int cmd_verify(const struct config *cfg, int argc, char **argv);   /* verify.c *
 /* import.c: converts before any config exists, so it is given -c (NULL when absent)
  * and loads the configuration itself */
 int cmd_import_directdnsonly(const char *cfg_arg, int argc, char **argv);
+int cmd_secondary(const struct config *cfg, int argc, char **argv);   /* secondary.c */
 
 #endif

@@ -19,6 +19,8 @@ struct store;
  *                    next_retry, failures_total, failures: [{domain, state,
  *                    attempts, last_error, updated}]}] -- from the store;
  *                    st NULL (no state yet): state false, zero counts
+ *                    "secondary": {zones, fresh, due, failing, expired, pending,
+ *                    oldest, oldest_ok} when secondary.zones_file is set
  *   STATUS_COUNTERS  "counters": {name: value} from spool_dir/counters, or null
  * Every count is an SQL aggregate; the failures lists are capped at
  * STATUS_FAILED_MAX (failures_total has the full number). */

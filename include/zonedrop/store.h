@@ -160,4 +160,8 @@ int store_bstate_heal(struct store *st, const char *backend, const char *domain,
 int store_meta_get(struct store *st, const char *key, char *val, size_t valsz, struct zd_err *err);
 int store_meta_set(struct store *st, const char *key, const char *val, struct zd_err *err);
 
+/* (added for secondary.c) The SQLite handle, for modules that keep their own
+ * tables in state.db (created IF NOT EXISTS by them). Borrowed. */
+struct sqlite3 *store_sqlite(struct store *st);
+
 #endif

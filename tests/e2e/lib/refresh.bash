@@ -1,0 +1,121 @@
+# refresh.bash -- masters for zonedrop-refresh tests: one NSD listening on several
+# 127.0.0.1 ports (each port stands for one master server), generated zones,
+# serial bumps, AXFR counts from NSD's log (verbosity 2 logs "axfr for ZONE.").
+#
+#   load lib/servers
+#   load lib/refresh
+#   start_master_nsd NPORTS NZONES [TSIG_SECRET]   # sets MASTER_DIR MASTER_PORTS (array)
+#   write_zones_file > $T/secondary.zones          # zone i -> port i % NPORTS
+# shellcheck shell=bash
+
+# master_zone NAME SERIAL [EXTRA_LINE]: a small zone's text
+master_zone() {
+  cat <<EOF
+\$TTL 300
+$1. IN SOA ns1.$1. hostmaster.$1. ( $2 3600 600 86400 300 )
+$1. IN NS ns1.$1.
+ns1.$1. IN A 192.0.2.1
+www.$1. IN A 192.0.2.80
+$1. IN TXT "serial $2"
+${3:-}
+EOF
+}
+
+# refresh_zone_name I: the name of generated zone I
+refresh_zone_name() { printf 'z%05d.refresh-e2e.test' "$1"; }
+
+# start_master_nsd NPORTS NZONES [TSIG_SECRET]: NSD on NPORTS free ports serving
+# NZONES zones (serial 1) to anyone; with TSIG_SECRET also tsig.refresh-e2e.test,
+# transferred only with key xfr-key (hmac-sha256). Sets MASTER_DIR, MASTER_PORTS,
+# MASTER_NZONES, MASTER_CONF.
+start_master_nsd() {
+  local nports=$1 nzones=$2 secret=${3:-} d=$T/master i p z
+  mkdir -p "$d/zones"
+  read -r -a MASTER_PORTS <<< "$(free_ports "$nports")"
+  MASTER_NZONES=$nzones MASTER_DIR=$d MASTER_CONF=$d/nsd.conf
+  {
+    echo "# written by tests/e2e/lib/refresh.bash"
+    echo "server:"
+    for p in "${MASTER_PORTS[@]}"; do echo "  ip-address: 127.0.0.1@$p"; done
+    cat <<EOF
+  do-ip6: no
+  server-count: 1
+  username: ""
+  chroot: ""
+  zonesdir: "$d"
+  database: ""
+  zonelistfile: "$d/zone.list"
+  pidfile: "$d/nsd.pid"
+  xfrdfile: "$d/xfrd.state"
+  xfrdir: "$d"
+  logfile: "$d/nsd.log"
+  verbosity: 2
+  rrl-ratelimit: 0
+remote-control:
+  control-enable: yes
+  control-interface: "$d/nsd.ctl"
+pattern:
+  name: open
+  provide-xfr: 127.0.0.1 NOKEY
+EOF
+    if [ -n "$secret" ]; then
+      cat <<EOF
+key:
+  name: xfr-key
+  algorithm: hmac-sha256
+  secret: "$secret"
+pattern:
+  name: keyed
+  provide-xfr: 127.0.0.1 xfr-key
+zone:
+  name: tsig.refresh-e2e.test
+  zonefile: "$d/zones/tsig.refresh-e2e.test.zone"
+  include-pattern: keyed
+EOF
+      master_zone tsig.refresh-e2e.test 1 > "$d/zones/tsig.refresh-e2e.test.zone"
+    fi
+  } > "$d/nsd.conf"
+  for ((i = 0; i < nzones; i++)); do
+    z=$(refresh_zone_name "$i")
+    master_zone "$z" 1 > "$d/zones/$z.zone"
+    printf 'zone:\n  name: %s\n  zonefile: "%s"\n  include-pattern: open\n' "$z" "$d/zones/$z.zone"
+  done >> "$d/nsd.conf"
+  nsd-checkconf "$d/nsd.conf" || return 1
+  nsd -d -c "$d/nsd.conf" > "$d/nsd.stderr" 2>&1 3>&- &
+  remember master $!
+  MASTER_PORT_LIST="${MASTER_PORTS[*]}"
+  export MASTER_DIR MASTER_NZONES MASTER_CONF MASTER_PORT_LIST
+  wait_until 60 "master nsd on 127.0.0.1@${MASTER_PORTS[0]}" master_serves "$(refresh_zone_name 0)" 1 \
+    || { tail -5 "$d/nsd.log" "$d/nsd.stderr" >&2; return 1; }
+}
+
+# master_ports_load: MASTER_PORTS again from the exported list (bats runs each
+# test in a new process; arrays are not exported)
+master_ports_load() { read -r -a MASTER_PORTS <<< "$MASTER_PORT_LIST"; }
+
+# master_serves ZONE SERIAL [PORT]: the master answers SERIAL for ZONE
+master_serves() {
+  [ "$(dig +short +norec +time=1 +tries=1 -p "${3:-${MASTER_PORTS[0]}}" @127.0.0.1 "$1" SOA | awk '{print $3}')" = "$2" ]
+}
+
+# master_bump ZONE SERIAL [EXTRA_LINE]: new text on the master, reloaded
+master_bump() {
+  master_zone "$1" "$2" "${3:-}" > "$MASTER_DIR/zones/$1.zone"
+  nsd-control -c "$MASTER_CONF" reload "$1" > /dev/null || return 1
+  wait_until 30 "master serving $1 serial $2" master_serves "$1" "$2"
+}
+
+# master_axfrs ZONE: AXFRs of ZONE the master logged so far
+master_axfrs() { grep -c "axfr for $1\. " "$MASTER_DIR/nsd.log" || true; }
+
+# write_zones_file [N]: the first N (default all) generated zones, zone i on port i % NPORTS
+write_zones_file() {
+  local n=${1:-$MASTER_NZONES} i np=${#MASTER_PORTS[@]}
+  echo "# secondary zones (tests/e2e/lib/refresh.bash)"
+  for ((i = 0; i < n; i++)); do
+    echo "$(refresh_zone_name "$i") 127.0.0.1:${MASTER_PORTS[i % np]}"
+  done
+}
+
+# refresh [ARGS]: one zonedrop-refresh run with the test config
+refresh() { "$ZONEDROP_BIN/zonedrop-refresh" -c "$ZD_CONFIG" "$@"; }
