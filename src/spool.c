@@ -628,78 +628,100 @@ static int spool_skip(const char *sub, const char *name)
 	return 0;
 }
 
-int spool_list(const char *spool_dir, const char *sub, char ***names, size_t *n,
-               struct zd_err *err)
+/* Call fn for every item name in sub (dot files and bad/'s notes skipped),
+ * in directory order. fn returns 0, or an error code (err set) that stops
+ * the walk and is returned. */
+typedef int (*spool_walk_fn)(DIR *d, const char *name, void *arg, struct zd_err *err);
+
+static int spool_walk(const char *spool_dir, const char *sub, spool_walk_fn fn, void *arg,
+                      struct zd_err *err)
 {
 	char path[ZD_PATH_MAX];
-	DIR *d = NULL;
+	DIR *d;
 	struct dirent *de;
-	struct spool_key *keys = NULL;
-	char **out = NULL;
-	size_t cnt = 0, cap = 0, i;
-	int rc = 0;
+	int rc;
 
-	*names = NULL;
-	*n = 0;
 	if ((rc = spool_path(path, sizeof path, spool_dir, sub, NULL, err)) != 0)
-		goto out;
+		return rc;
 	d = opendir(path);
-	if (d == NULL) {
-		rc = zd_err_sys(err, errno == ENOENT ? ZD_ENOENT : ZD_EIO, "open %s", path);
-		goto out;
-	}
+	if (d == NULL)
+		return zd_err_sys(err, errno == ENOENT ? ZD_ENOENT : ZD_EIO, "open %s", path);
 	for (;;) {
 		/* errno = 0 first, or an I/O error would look like the end of the spool */
 		errno = 0;
 		de = readdir(d);
 		if (de == NULL) {
-			if (errno != 0) {
+			if (errno != 0)
 				rc = zd_err_sys(err, ZD_EIO, "read %s", path);
-				goto out;
-			}
 			break;
 		}
 		if (spool_skip(sub, de->d_name))
 			continue;
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct spool_key *nk = realloc(keys, ncap * sizeof *nk);
-			if (nk == NULL) {
-				rc = zd_err_set(err, ZD_ENOMEM, "out of memory listing %s", path);
-				goto out;
-			}
-			keys = nk;
-			cap = ncap;
-		}
-		keys[cnt].name = strdup(de->d_name);
-		if (keys[cnt].name == NULL) {
-			rc = zd_err_set(err, ZD_ENOMEM, "out of memory listing %s", path);
-			goto out;
-		}
-		spool_key_make(&keys[cnt], keys[cnt].name);
-		cnt++;
+		if ((rc = fn(d, de->d_name, arg, err)) != 0)
+			break;
 	}
-	if (cnt > 0)
-		qsort(keys, cnt, sizeof *keys, spool_key_cmp);
-	out = malloc((cnt ? cnt : 1) * sizeof *out);
+	closedir(d);
+	return rc;
+}
+
+struct spool_list_walk {
+	struct spool_key *keys;
+	size_t cnt, cap;
+	const char *sub;
+};
+
+static int spool_list_one(DIR *d, const char *name, void *arg, struct zd_err *err)
+{
+	struct spool_list_walk *w = arg;
+
+	(void)d;
+	if (w->cnt == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 64;
+		struct spool_key *nk = realloc(w->keys, ncap * sizeof *nk);
+		if (nk == NULL)
+			return zd_err_set(err, ZD_ENOMEM, "out of memory listing %s/", w->sub);
+		w->keys = nk;
+		w->cap = ncap;
+	}
+	w->keys[w->cnt].name = strdup(name);
+	if (w->keys[w->cnt].name == NULL)
+		return zd_err_set(err, ZD_ENOMEM, "out of memory listing %s/", w->sub);
+	spool_key_make(&w->keys[w->cnt], w->keys[w->cnt].name);
+	w->cnt++;
+	return 0;
+}
+
+int spool_list(const char *spool_dir, const char *sub, char ***names, size_t *n,
+               struct zd_err *err)
+{
+	struct spool_list_walk w = { NULL, 0, 0, sub };
+	char **out = NULL;
+	size_t i;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if ((rc = spool_walk(spool_dir, sub, spool_list_one, &w, err)) != 0)
+		goto out;
+	if (w.cnt > 0)
+		qsort(w.keys, w.cnt, sizeof *w.keys, spool_key_cmp);
+	out = malloc((w.cnt ? w.cnt : 1) * sizeof *out);
 	if (out == NULL) {
-		rc = zd_err_set(err, ZD_ENOMEM, "out of memory listing %s", path);
+		rc = zd_err_set(err, ZD_ENOMEM, "out of memory listing %s/", sub);
 		goto out;
 	}
-	for (i = 0; i < cnt; i++) {
-		out[i] = keys[i].name;
-		keys[i].name = NULL;
+	for (i = 0; i < w.cnt; i++) {
+		out[i] = w.keys[i].name;
+		w.keys[i].name = NULL;
 	}
 	*names = out;
-	*n = cnt;
+	*n = w.cnt;
 out:
-	if (keys != NULL) {
-		for (i = 0; i < cnt; i++)
-			free(keys[i].name);
-		free(keys);
+	if (w.keys != NULL) {
+		for (i = 0; i < w.cnt; i++)
+			free(w.keys[i].name);
+		free(w.keys);
 	}
-	if (d != NULL)
-		closedir(d);
 	return rc;
 }
 
@@ -850,54 +872,44 @@ void spool_unlock(int fd)
 	}
 }
 
+struct spool_count_walk {
+	size_t cnt;
+	int64_t oldest;
+};
+
+static int spool_count_one(DIR *d, const char *name, void *arg, struct zd_err *err)
+{
+	struct spool_count_walk *w = arg;
+	struct stat sb;
+	int64_t t;
+
+	(void)err;
+	w->cnt++;
+	/* the name carries the arrival time; stat only foreign names */
+	if (spool_name_parse(name, &t, NULL, NULL, NULL) != 0) {
+		if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return 0;
+		t = (int64_t)sb.st_mtime;
+	}
+	if (w->oldest < 0 || t < w->oldest)
+		w->oldest = t;
+	return 0;
+}
+
 int spool_count(const char *spool_dir, const char *sub, size_t *n, int64_t *oldest_age,
                 struct zd_err *err)
 {
-	char path[ZD_PATH_MAX];
-	DIR *d = NULL;
-	struct dirent *de;
-	struct stat sb;
-	int64_t now = time_now(), oldest = -1, t;
-	size_t cnt = 0;
-	int rc = 0;
+	struct spool_count_walk w = { 0, -1 };
+	int64_t now = time_now();
+	int rc;
 
 	*n = 0;
 	if (oldest_age)
 		*oldest_age = 0;
-	if ((rc = spool_path(path, sizeof path, spool_dir, sub, NULL, err)) != 0)
-		goto out;
-	d = opendir(path);
-	if (d == NULL) {
-		rc = zd_err_sys(err, errno == ENOENT ? ZD_ENOENT : ZD_EIO, "open %s", path);
-		goto out;
-	}
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (de == NULL) {
-			if (errno != 0) {
-				rc = zd_err_sys(err, ZD_EIO, "read %s", path);
-				goto out;
-			}
-			break;
-		}
-		if (spool_skip(sub, de->d_name))
-			continue;
-		cnt++;
-		/* the name carries the arrival time; stat only foreign names */
-		if (spool_name_parse(de->d_name, &t, NULL, NULL, NULL) != 0) {
-			if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-				continue;
-			t = (int64_t)sb.st_mtime;
-		}
-		if (oldest < 0 || t < oldest)
-			oldest = t;
-	}
-	*n = cnt;
-	if (oldest_age && oldest >= 0)
-		*oldest_age = now > oldest ? now - oldest : 0;
-out:
-	if (d != NULL)
-		closedir(d);
-	return rc;
+	if ((rc = spool_walk(spool_dir, sub, spool_count_one, &w, err)) != 0)
+		return rc;
+	*n = w.cnt;
+	if (oldest_age && w.oldest >= 0)
+		*oldest_age = now > w.oldest ? now - w.oldest : 0;
+	return 0;
 }

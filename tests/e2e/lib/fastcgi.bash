@@ -63,25 +63,7 @@ start_nginx_spawn_fcgi() {
   NGINX_PORT=$(free_ports 1)
   cp /etc/nginx/fastcgi_params /etc/nginx/fastcgi.conf "$n/" 2>/dev/null || true
   nginx_site_conf "$REPO/examples/nginx.conf" "$n/site.conf" "$sock" "$NGINX_PORT" || return 1
-  {
-    echo "# written by tests/e2e/lib/fastcgi.bash"
-    [ "$(id -u)" = 0 ] && echo "user root root;"
-    cat <<EOF
-worker_processes 1;
-pid $n/nginx.pid;
-error_log $n/logs/error.log info;
-events { worker_connections 256; }
-http {
-  access_log $n/logs/access.log;
-  client_body_temp_path $n/tmp/body;
-  fastcgi_temp_path $n/tmp/fastcgi;
-  proxy_temp_path $n/tmp/proxy;
-  uwsgi_temp_path $n/tmp/uwsgi;
-  scgi_temp_path $n/tmp/scgi;
-  include $n/site.conf;
-}
-EOF
-  } > "$n/nginx.conf"
+  nginx_main_conf "$n"
   # -n: spawn-fcgi execs zonedrop.cgi in the foreground: the PID remembered is the CGI's
   ZONEDROP_CONFIG=$ZD_CONFIG spawn-fcgi -n -s "$sock" -M 0660 -- "$ZONEDROP_BIN/zonedrop.cgi" \
     > "$n/spawn-fcgi.log" 2>&1 3>&- &

@@ -281,17 +281,10 @@ nginx_site_conf() {
     || sed -i -E "s#(fastcgi_pass[[:space:]]+[^;]*;)#\\1 fastcgi_param ZONEDROP_CONFIG $ZD_CONFIG;#" "$out"
 }
 
-# start_nginx_fcgiwrap [EXAMPLE]: fcgiwrap on a unix socket and nginx -g 'daemon off;'
-# on 127.0.0.1:$NGINX_PORT with the site from EXAMPLE (default examples/nginx.conf).
-# Sets NGINX_PORT, NGINX_URL (exported).
-start_nginx_fcgiwrap() {
-  local example=${1:-$REPO/examples/nginx.conf} n=$T/nginx sock
-  [ -f "$example" ] || { echo "no $example" >&2; return 1; }
-  mkdir -p "$n/tmp" "$n/logs"
-  sock=$n/fcgiwrap.sock
-  NGINX_PORT=$(free_ports 1)
-  cp /etc/nginx/fastcgi_params /etc/nginx/fastcgi.conf "$n/" 2>/dev/null || true
-  nginx_site_conf "$example" "$n/site.conf" "$sock" "$NGINX_PORT" || return 1
+# nginx_main_conf DIR: DIR/nginx.conf, an nginx.conf around DIR/site.conf with
+# every path (pid, logs, temp files) inside DIR
+nginx_main_conf() {
+  local n=$1
   {
     echo "# written by tests/e2e/lib/servers.bash"
     [ "$(id -u)" = 0 ] && echo "user root root;"
@@ -311,6 +304,20 @@ http {
 }
 EOF
   } > "$n/nginx.conf"
+}
+
+# start_nginx_fcgiwrap [EXAMPLE]: fcgiwrap on a unix socket and nginx -g 'daemon off;'
+# on 127.0.0.1:$NGINX_PORT with the site from EXAMPLE (default examples/nginx.conf).
+# Sets NGINX_PORT, NGINX_URL (exported).
+start_nginx_fcgiwrap() {
+  local example=${1:-$REPO/examples/nginx.conf} n=$T/nginx sock
+  [ -f "$example" ] || { echo "no $example" >&2; return 1; }
+  mkdir -p "$n/tmp" "$n/logs"
+  sock=$n/fcgiwrap.sock
+  NGINX_PORT=$(free_ports 1)
+  cp /etc/nginx/fastcgi_params /etc/nginx/fastcgi.conf "$n/" 2>/dev/null || true
+  nginx_site_conf "$example" "$n/site.conf" "$sock" "$NGINX_PORT" || return 1
+  nginx_main_conf "$n"
   fcgiwrap -s "unix:$sock" > "$n/fcgiwrap.log" 2>&1 3>&- &
   remember fcgiwrap $!
   wait_until 10 "fcgiwrap socket $sock" test -S "$sock" || return 1
