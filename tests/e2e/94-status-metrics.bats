@@ -2,7 +2,7 @@
 # NSD (nsd1) and a second NSD backend whose server never runs (nsd2: its
 # nsd-control fails), retry schedule [1s] so its zones fail fast. The failed
 # zone shows in /status and in `zonedrop status`; /metrics passes a strict
-# text-format check (tests/e2e/lib/promcheck.py, and promtool when installed)
+# text-format check (tests/e2e/lib/promcheck.py, and promtool)
 # at 10,000 zones, with the scrape time printed; the CGI's counters count
 # accepted and rejected requests by reason, and without the counters file
 # pushes still work. Only receiver.users may read either endpoint.
@@ -70,14 +70,14 @@ counter() {
   esac
 }
 
-# metrics_check: the scraped body passes promcheck.py (and promtool when present)
+# metrics_check: the scraped body passes promcheck.py and Prometheus' own
+# promtool (Debian's prometheus package, installed by scripts/install-deps)
 metrics_check() {
   run "$PY" "$E2E_LIB/promcheck.py" --prefix zonedrop_ "$BATS_TEST_TMPDIR/body"
   [ "$status" -eq 0 ] || { echo "promcheck: $output"; return 1; }
-  if command -v promtool > /dev/null; then
-    run promtool check metrics < "$BATS_TEST_TMPDIR/body"
-    [ "$status" -eq 0 ] || { echo "promtool check metrics: $output"; return 1; }
-  fi
+  command -v promtool > /dev/null || { echo "promtool missing: run scripts/install-deps"; return 1; }
+  run promtool check metrics < "$BATS_TEST_TMPDIR/body"
+  [ "$status" -eq 0 ] || { echo "promtool check metrics: $output"; return 1; }
 }
 
 @test "/status before any drain: what is live, \"drain\": null; /metrics passes the format check" {
