@@ -22,7 +22,8 @@ static const char usage_text[] =
 	"  -c FILE     config (default $ZONEDROP_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
 	"  -n          dry run: decide and report, spool nothing\n"
 	"  -t SECONDS  deadline of the whole run (default 600)\n"
-	"  -j N        zone fetches in flight per peer (default 8, at most 64)\n"
+	"  -j N        zone requests in flight per peer (default 4, at most 64;\n"
+	"              each asks for up to 100 zones)\n"
 	"  -h          this help\n"
 	"Exit: 0 every peer answered and every newer zone was spooled, 1 some peer or\n"
 	"      zone failed, 2 usage or configuration error, 75 the state is busy.\n";
@@ -49,7 +50,7 @@ static void usage(int code)
 
 int main(int argc, char **argv)
 {
-	struct peer_sync_opts opts = { 600000, 8, 0 };
+	struct peer_sync_opts opts = { 600000, 4, 0 };
 	struct peer_sync_stats st;
 	struct config *cfg = NULL;
 	struct zd_err err = { 0 };

@@ -288,7 +288,7 @@ int peer_zone_parse(const char *buf, size_t len, const char *domain, struct peer
 	}
 	if ((rc = peer_entry_from(o, e, err)) != 0)
 		goto out;
-	if (strcmp(e->domain, domain) != 0) {
+	if (domain != NULL && strcmp(e->domain, domain) != 0) {
 		rc = zd_err_set(err, ZD_EINVAL, "answer is for another domain (%s)", e->domain);
 		goto out;
 	}
@@ -676,22 +676,17 @@ static int ps_spool(struct ps_run *r, const struct peer_entry *e, const char *te
 	return 0;
 }
 
-/* A fetched zone answer: check everything, decide again, spool. */
-static void ps_fetched(struct ps_run *r, const struct ps_cand *c, const char *buf, size_t len)
+/* A fetched zone answer, parsed (hash checked): check the rest, decide again, spool. */
+static void ps_fetched(struct ps_run *r, const struct ps_cand *c, const struct peer_entry *ep,
+                       const char *text, size_t tlen)
 {
 	const char *url = r->base[c->peer];
-	struct peer_entry e;
+	struct peer_entry e = *ep;
 	struct peer_local l;
 	struct zone_info info;
 	struct zd_err err = { 0 };
 	enum peer_verdict v;
-	char *text = NULL;
-	size_t tlen = 0;
 
-	if (peer_zone_parse(buf, len, c->e.domain, &e, &text, &tlen, &err) != 0) {
-		log_error(c->e.domain, "peer=%s zone answer refused: %s", url, zd_err_str(&err));
-		goto fail;
-	}
 	if (e.present) {
 		if (memchr(text, '\r', tlen) != NULL || memchr(text, '\0', tlen) != NULL) {
 			log_error(e.domain, "peer=%s zone text holds CR or NUL bytes: refused", url);
@@ -726,60 +721,145 @@ static void ps_fetched(struct ps_run *r, const struct ps_cand *c, const char *bu
 		log_info(e.domain, "peer=%s serial=%u: no longer newer than ours when fetched (%s), "
 		         "skipped", url, e.serial, peer_verdict_name(v));
 	}
-	free(text);
 	return;
 fail:
 	r->st->failed++;
-	free(text);
 }
 
+/* One ?domains= request in flight: up to PEER_BATCH_MAX candidates. */
 struct ps_fetch {
 	struct ps_run *r;
-	size_t cand;
-	char *buf;
-	size_t len, cap, max;
-	int too_big;
+	size_t peer;
+	size_t cands[PEER_BATCH_MAX];
+	unsigned char seen[PEER_BATCH_MAX];
+	size_t n;
+	char *line;
+	size_t llen, lcap, lmax;
+	int bad, trailer;
+	uint64_t lines;
+	struct zd_err err;
 	CURL *h;
 };
+
+static void ps_fetch_line(struct ps_fetch *f)
+{
+	struct ps_run *r = f->r;
+	struct peer_entry e;
+	char *text = NULL;
+	size_t tlen = 0, i;
+	uint64_t count = 0;
+	int tr = 0;
+
+	if (f->trailer) {
+		zd_err_set(&f->err, ZD_EINVAL, "data after the trailer");
+		f->bad = 1;
+		return;
+	}
+	if (f->llen < 64 && memmem(f->line, f->llen, "\"end\"", 5) != NULL) {
+		if (peer_list_line(f->line, f->llen, &e, &tr, &count, &f->err) != 0 || !tr) {
+			f->bad = 1;
+			return;
+		}
+		if (count != f->lines) {
+			zd_err_set(&f->err, ZD_EINVAL, "trailer says %llu answers, got %llu",
+			           (unsigned long long)count, (unsigned long long)f->lines);
+			f->bad = 1;
+			return;
+		}
+		f->trailer = 1;
+		return;
+	}
+	f->lines++;
+	e.domain[0] = '\0';
+	if (peer_zone_parse(f->line, f->llen, NULL, &e, &text, &tlen, &f->err) != 0) {
+		/* one bad answer: that zone fails, the others stand on their own */
+		log_error(e.domain[0] ? e.domain : NULL, "peer=%s zone answer refused: %s",
+		          r->base[f->peer], zd_err_str(&f->err));
+		r->st->failed++;
+		zd_err_clear(&f->err);
+		return;
+	}
+	for (i = 0; i < f->n; i++)
+		if (!f->seen[i] && strcmp(r->c[f->cands[i]].e.domain, e.domain) == 0)
+			break;
+	if (i == f->n) {
+		zd_err_set(&f->err, ZD_EINVAL, "an answer for %s, which was not asked for (or twice)",
+		           e.domain);
+		f->bad = 1;
+		free(text);
+		return;
+	}
+	f->seen[i] = 1;
+	ps_fetched(r, &r->c[f->cands[i]], &e, text, tlen);
+	free(text);
+}
 
 static size_t ps_fetch_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct ps_fetch *f = arg;
-	size_t n = size * nmemb;
+	size_t n = size * nmemb, i;
 
-	if (f->len + n > f->max) {
-		f->too_big = 1;
-		return 0;
+	for (i = 0; i < n && !f->bad; i++) {
+		if (data[i] == '\n') {
+			ps_fetch_line(f);
+			f->llen = 0;
+			continue;
+		}
+		if (f->llen + 1 >= f->lcap) {
+			size_t ncap = f->lcap ? f->lcap * 2 : 65536;
+			char *nb;
+			if (f->llen + 1 >= f->lmax) {
+				zd_err_set(&f->err, ZD_E2BIG, "an answer line larger than %zu bytes", f->lmax);
+				f->bad = 1;
+				break;
+			}
+			if (ncap > f->lmax)
+				ncap = f->lmax;
+			nb = realloc(f->line, ncap);
+			if (nb == NULL) {
+				zd_err_set(&f->err, ZD_ENOMEM, "out of memory");
+				f->bad = 1;
+				break;
+			}
+			f->line = nb;
+			f->lcap = ncap;
+		}
+		f->line[f->llen++] = data[i];
 	}
-	if (f->len + n + 1 > f->cap) {
-		size_t ncap = f->cap ? f->cap : 16384;
-		char *nb;
-		while (ncap < f->len + n + 1)
-			ncap *= 2;
-		nb = realloc(f->buf, ncap);
-		if (nb == NULL)
-			return 0;
-		f->buf = nb;
-		f->cap = ncap;
-	}
-	memcpy(f->buf + f->len, data, n);
-	f->len += n;
-	return n;
+	return f->bad ? 0 : n;
 }
 
-static int ps_fetch_start(struct ps_run *r, CURLM *m, struct ps_fetch *f, size_t cand)
+/* Start a request for idx[*next...]: as many names as fit in one URL. */
+static int ps_fetch_start(struct ps_run *r, CURLM *m, struct ps_fetch *f, const size_t *idx,
+                          size_t nidx, size_t *next)
 {
-	const struct ps_cand *c = &r->c[cand];
-	char url[PEER_URL_MAX];
+	char url[PEER_URL_MAX + 8];
+	size_t len;
+	int k;
 
 	memset(f, 0, sizeof *f);
 	f->r = r;
-	f->cand = cand;
+	f->peer = r->c[idx[*next]].peer;
 	/* JSON may escape a byte in up to 6: the bound follows receiver.max_body */
-	f->max = (size_t)r->cfg->receiver.max_body * 6 + 65536;
-	/* the domain passed domain_check: [a-z0-9.-] only, nothing to escape */
-	snprintf(url, sizeof url, "%s/internal/zones?domain=%s", r->base[c->peer], c->e.domain);
-	f->h = ps_easy(r, c->peer, url);
+	f->lmax = (size_t)r->cfg->receiver.max_body * 6 + 65536;
+	k = snprintf(url, sizeof url, "%s/internal/zones?domains=", r->base[f->peer]);
+	if (k < 0 || (size_t)k >= PEER_URL_MAX)
+		return ZD_ENAMETOOLONG;
+	len = (size_t)k;
+	/* the names passed domain_check: [a-z0-9.-] only, nothing to escape */
+	while (*next < nidx && f->n < PEER_BATCH_MAX) {
+		const char *d = r->c[idx[*next]].e.domain;
+		size_t dl = strlen(d);
+		if (f->n > 0 && len + dl + 1 >= PEER_URL_MAX)
+			break;
+		if (f->n > 0)
+			url[len++] = ',';
+		memcpy(url + len, d, dl);
+		len += dl;
+		url[len] = '\0';
+		f->cands[f->n++] = idx[(*next)++];
+	}
+	f->h = ps_easy(r, f->peer, url);
 	if (f->h == NULL)
 		return ZD_ENOMEM;
 	curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, ps_fetch_write);
@@ -795,36 +875,47 @@ static int ps_fetch_start(struct ps_run *r, CURLM *m, struct ps_fetch *f, size_t
 
 static void ps_fetch_done(struct ps_run *r, CURLM *m, struct ps_fetch *f, CURLcode cc)
 {
-	const struct ps_cand *c = &r->c[f->cand];
-	const char *url = r->base[c->peer];
+	const char *url = r->base[f->peer];
 	char why[128];
 	long code = 0;
+	size_t i, missing = 0;
 
 	curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code);
-	if (f->too_big) {
-		log_error(c->e.domain, "peer=%s zone answer larger than %zu bytes: refused", url, f->max);
-		r->st->failed++;
+	if (!f->bad && cc == CURLE_OK && code == 200 && f->llen > 0)
+		ps_fetch_line(f);   /* a last line without its newline */
+	if (f->bad) {
+		log_error(NULL, "peer=%s zone answers unusable: %s", url, zd_err_str(&f->err));
+		r->peer_bad[f->peer] = 1;
 	} else if (cc != CURLE_OK) {
-		log_error(c->e.domain, "peer=%s zone fetch: %s", url, curl_easy_strerror(cc));
-		r->st->failed++;
-		r->peer_bad[c->peer] = 1;
+		log_error(NULL, "peer=%s zone fetch: %s", url, curl_easy_strerror(cc));
+		r->peer_bad[f->peer] = 1;
 	} else if (code != 200) {
 		ps_status_text(code, why, sizeof why);
-		log_error(c->e.domain, "peer=%s zone fetch: %s", url, why);
-		r->st->failed++;
-	} else {
-		ps_fetched(r, c, f->buf ? f->buf : "", f->len);
+		log_error(NULL, "peer=%s zone fetch: %s", url, why);
+		r->peer_bad[f->peer] = 1;
+	} else if (!f->trailer) {
+		log_error(NULL, "peer=%s zone answers cut short (no trailer)", url);
+		r->peer_bad[f->peer] = 1;
 	}
+	for (i = 0; i < f->n; i++) {
+		if (f->seen[i])
+			continue;
+		missing++;
+		if (code == 200 && f->trailer && !f->bad)
+			log_error(r->c[f->cands[i]].e.domain, "peer=%s listed it but sent no answer for it",
+			          url);
+	}
+	r->st->failed += missing;
 	curl_multi_remove_handle(m, f->h);
 	curl_easy_cleanup(f->h);
-	free(f->buf);
+	free(f->line);
 	memset(f, 0, sizeof *f);
 }
 
-/* Fetch the candidates of one peer (indices idx[0..n)), parallel in flight. */
+/* Fetch the candidates of one peer (indices idx[0..n)) in batches, several in flight. */
 static int ps_fetch_peer(struct ps_run *r, const size_t *idx, size_t n)
 {
-	int par = r->o->parallel > 0 ? r->o->parallel : 8;
+	int par = r->o->parallel > 0 ? r->o->parallel : 4;
 	struct ps_fetch *slots;
 	size_t next = 0, active = 0, i;
 	CURLM *m;
@@ -846,9 +937,8 @@ static int ps_fetch_peer(struct ps_run *r, const size_t *idx, size_t n)
 		for (i = 0; i < (size_t)par && next < n && time_mono_ms() < r->deadline; i++) {
 			if (slots[i].h != NULL)
 				continue;
-			if ((rc = ps_fetch_start(r, m, &slots[i], idx[next])) != 0)
+			if ((rc = ps_fetch_start(r, m, &slots[i], idx, n, &next)) != 0)
 				goto out;
-			next++;
 			active++;
 		}
 		if (active == 0)
@@ -869,8 +959,8 @@ static int ps_fetch_peer(struct ps_run *r, const size_t *idx, size_t n)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);
 	}
 	if (next < n) {
-		log_error(NULL, "peer=%s run deadline reached: %zu zone(s) not fetched", r->base[r->c[idx[0]].peer],
-		          n - next);
+		log_error(NULL, "peer=%s run deadline reached: %zu zone(s) not fetched",
+		          r->base[r->c[idx[0]].peer], n - next);
 		r->st->failed += n - next;
 		r->peer_bad[r->c[idx[0]].peer] = 1;
 	}
@@ -879,7 +969,7 @@ out:
 		if (slots[i].h != NULL) {
 			curl_multi_remove_handle(m, slots[i].h);
 			curl_easy_cleanup(slots[i].h);
-			free(slots[i].buf);
+			free(slots[i].line);
 		}
 	}
 	curl_multi_cleanup(m);
@@ -921,7 +1011,7 @@ static int ps_password(const char *path, char **out, struct zd_err *err)
 int peer_sync_run(const struct config *cfg, const struct peer_sync_opts *o,
                   struct peer_sync_stats *st, struct zd_err *err)
 {
-	struct peer_sync_opts dflt = { 600000, 8, 0 };
+	struct peer_sync_opts dflt = { 600000, 4, 0 };
 	struct peer_sync_stats localst;
 	struct ps_run r;
 	size_t np = cfg->peers.nremotes, i, j, w, *idx = NULL, nidx;

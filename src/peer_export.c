@@ -29,6 +29,7 @@
 
 #define PX_BUSY_MS 10000          /* the drain waits this long for a reading CGI */
 #define PX_CGI_BUSY_MS 5000       /* the CGI waits this long for a writing drain */
+#define PX_REBUILD_MIN 256         /* changes below this are always applied in place */
 #define PX_META_LOG "export_log_id"
 #define PX_META_TOKEN "export_state_id"
 
@@ -463,6 +464,14 @@ static int px_incremental(sqlite3 *sdb, const char *path, int64_t cutoff,
 		goto out;
 	in_read = 1;
 	maxid = px_int(sdb, "SELECT IFNULL(MAX(id), 0) FROM export_log", 0);
+	/* most zones changed: writing a new file is cheaper than updating in
+	 * place under a rollback journal (10k changed zones: 0.6 s vs 5 s) */
+	if (maxid - exid > PX_REBUILD_MIN &&
+	    (maxid - exid) * 4 > px_int(sdb, "SELECT COUNT(*) FROM zones", 0)) {
+		log_debug(NULL, "export.db: %lld changes, rebuilding rather than updating",
+		          maxid - exid);
+		goto rebuild;
+	}
 	if ((rc = px_exec(w.ex, "BEGIN IMMEDIATE", err, "export.db")) != 0)
 		goto out;
 	in_write = 1;
@@ -733,43 +742,29 @@ static int px_list(sqlite3 *db, const char *since, FILE *out, struct cgi_answer 
 	return 200;
 }
 
-static int px_zone(sqlite3 *db, const char *domain, FILE *out, struct cgi_answer *a)
+/* One zone's answer object (the list fields plus its text): 200 with *out
+ * set, 404 when not held, 503/500 with a->text otherwise. */
+static int px_zone_obj(sqlite3_stmt *s, const char *domain, json_t **out, struct cgi_answer *a)
 {
-	sqlite3_stmt *s = NULL;
-	struct zd_err e = { 0 };
 	json_t *o = NULL, *zs;
 	char *b64 = NULL;
 	int rc, status = 200;
 
-	if (domain_check(domain, &e) != 0) {
-		snprintf(a->text, sizeof a->text, "invalid domain: %.400s", e.msg);
-		return 400;
-	}
-	if (sqlite3_prepare_v2(db, "SELECT z.domain, z.present, z.serial, z.changed, z.hostname,"
-	                       " z.username, z.sha256, t.text FROM zones z LEFT JOIN zone_text t"
-	                       " ON t.domain = z.domain WHERE z.domain = ?1", -1, &s, NULL) !=
-	    SQLITE_OK) {
-		snprintf(a->text, sizeof a->text, "export.db: %s", sqlite3_errmsg(db));
-		return 503;
-	}
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	*out = NULL;
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		str_copy(a->text, "not found", sizeof a->text);
-		status = 404;
-		goto out;
+		return 404;
 	}
 	if (rc != SQLITE_ROW) {
-		snprintf(a->text, sizeof a->text, "export.db: %s", sqlite3_errmsg(db));
-		status = 503;
-		goto out;
+		snprintf(a->text, sizeof a->text, "export.db: %s", sqlite3_errmsg(sqlite3_db_handle(s)));
+		return 503;
 	}
 	o = px_row_json(s);
-	if (o == NULL) {
-		str_copy(a->text, "out of memory", sizeof a->text);
-		status = 500;
-		goto out;
-	}
+	if (o == NULL)
+		goto nomem;
 	if (sqlite3_column_int(s, 1)) {
 		const char *text = sqlite3_column_blob(s, 7);
 		size_t len = (size_t)sqlite3_column_bytes(s, 7);
@@ -780,31 +775,139 @@ static int px_zone(sqlite3 *db, const char *domain, FILE *out, struct cgi_answer
 			json_object_set_new(o, "zone", zs);
 		} else {
 			b64 = peer_b64_encode(text ? text : "", len);
-			if (b64 == NULL || json_object_set_new(o, "zone_base64", json_string(b64)) != 0) {
-				str_copy(a->text, "out of memory", sizeof a->text);
-				status = 500;
-				goto out;
-			}
+			if (b64 == NULL || json_object_set_new(o, "zone_base64", json_string(b64)) != 0)
+				goto nomem;
 		}
-	}
-	a->written = 1;
-	if (fputs("Status: 200 OK\r\nContent-Type: application/json\r\n"
-	          "Cache-Control: no-store\r\n\r\n", out) == EOF) {
-		status = px_out_fail(a, "zone");
-		goto out;
-	}
-	rc = px_put_line(out, o);
-	o = NULL;
-	if (rc != 0 || fflush(out) != 0 || ferror(out)) {
-		status = px_out_fail(a, "zone");
-		goto out;
 	}
 	snprintf(a->text, sizeof a->text, "zone sent serial=%u state=%s",
 	         (unsigned)sqlite3_column_int64(s, 2), sqlite3_column_int(s, 1) ? "present" : "deleted");
+	free(b64);
+	*out = o;
+	return status;
+nomem:
+	free(b64);
+	json_decref(o);
+	str_copy(a->text, "out of memory", sizeof a->text);
+	return 500;
+}
+
+#define PX_ZONE_SQL "SELECT z.domain, z.present, z.serial, z.changed, z.hostname, z.username," \
+	" z.sha256, t.text FROM zones z LEFT JOIN zone_text t ON t.domain = z.domain" \
+	" WHERE z.domain = ?1"
+
+static int px_zone(sqlite3 *db, const char *domain, FILE *out, struct cgi_answer *a)
+{
+	sqlite3_stmt *s = NULL;
+	struct zd_err e = { 0 };
+	json_t *o = NULL;
+	int status;
+
+	if (domain_check(domain, &e) != 0) {
+		snprintf(a->text, sizeof a->text, "invalid domain: %.400s", e.msg);
+		return 400;
+	}
+	if (sqlite3_prepare_v2(db, PX_ZONE_SQL, -1, &s, NULL) != SQLITE_OK) {
+		snprintf(a->text, sizeof a->text, "export.db: %s", sqlite3_errmsg(db));
+		return 503;
+	}
+	status = px_zone_obj(s, domain, &o, a);
+	if (status != 200)
+		goto out;
+	a->written = 1;
+	if (fputs("Status: 200 OK\r\nContent-Type: application/json\r\n"
+	          "Cache-Control: no-store\r\n\r\n", out) == EOF ||
+	    px_put_line(out, o) != 0 || fflush(out) != 0 || ferror(out))
+		status = px_out_fail(a, "zone");
+	o = NULL;   /* px_put_line took it */
 out:
 	json_decref(o);
-	free(b64);
 	sqlite3_finalize(s);
+	return status;
+}
+
+/* ?domains=a,b,... (zonedrop's batch form of ?domain=, PEER_BATCH_MAX names):
+ * ndjson, one ?domain= answer per held name in the order asked, then the
+ * trailer; names not held are left out. One request instead of one CGI run
+ * per zone is what makes a full sync of 10k zones take seconds. */
+static int px_zones(sqlite3 *db, const char *list, FILE *out, struct cgi_answer *a)
+{
+	sqlite3_stmt *s = NULL;
+	struct zd_err e = { 0 };
+	char *copy = NULL, *tok, *save = NULL;
+	uint64_t count = 0, asked = 0;
+	const char *p;
+	json_t *o;
+	int status = 200, rc;
+
+	for (p = list, asked = 1; *p != '\0'; p++)
+		asked += *p == ',';
+	if (asked > PEER_BATCH_MAX) {
+		snprintf(a->text, sizeof a->text, "domains: at most %d names", PEER_BATCH_MAX);
+		return 400;
+	}
+	copy = strdup(list);
+	if (copy == NULL) {
+		str_copy(a->text, "out of memory", sizeof a->text);
+		return 500;
+	}
+	/* every name is checked before a byte is sent */
+	for (tok = copy; tok != NULL; tok = strchr(tok, ',') ? strchr(tok, ',') + 1 : NULL) {
+		char one[256];
+		size_t n = strcspn(tok, ",");
+		if (n >= sizeof one) {
+			str_copy(a->text, "invalid domain in domains: too long", sizeof a->text);
+			status = 400;
+			goto out;
+		}
+		memcpy(one, tok, n);
+		one[n] = '\0';
+		if (domain_check(one, &e) != 0) {
+			snprintf(a->text, sizeof a->text, "invalid domain in domains: %.400s", e.msg);
+			status = 400;
+			goto out;
+		}
+	}
+	if (sqlite3_prepare_v2(db, PX_ZONE_SQL, -1, &s, NULL) != SQLITE_OK ||
+	    px_exec(db, "BEGIN", &e, "export.db") != 0) {
+		snprintf(a->text, sizeof a->text, "export.db: %s", sqlite3_errmsg(db));
+		status = 503;
+		goto out;
+	}
+	a->written = 1;
+	if (fputs("Status: 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+	          "Cache-Control: no-store\r\n\r\n", out) == EOF) {
+		status = px_out_fail(a, "zones");
+		goto out;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		rc = px_zone_obj(s, tok, &o, a);
+		if (rc == 404)
+			continue;
+		if (rc != 200) {
+			/* no trailer: the peer acts on none of it */
+			fflush(out);
+			status = 500;
+			goto out;
+		}
+		if (px_put_line(out, o) != 0) {
+			status = px_out_fail(a, "zones");
+			goto out;
+		}
+		count++;
+	}
+	o = json_pack("{s:b, s:I}", "end", 1, "count", (json_int_t)count);
+	if (px_put_line(out, o) != 0 || fflush(out) != 0 || ferror(out)) {
+		status = px_out_fail(a, "zones");
+		goto out;
+	}
+	snprintf(a->text, sizeof a->text, "zones: %llu of %llu sent", (unsigned long long)count,
+	         (unsigned long long)asked);
+out:
+	if (s != NULL) {
+		sqlite3_finalize(s);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	free(copy);
 	return status;
 }
 
@@ -814,7 +917,7 @@ int peer_export_serve(const struct config *cfg, const struct cgi_request *req, F
 	struct http_params p = { 0 };
 	struct zd_err e = { 0 };
 	char path[ZD_PATH_MAX], spath[ZD_PATH_MAX];
-	const char *since, *domain;
+	const char *since, *domain, *domains;
 	sqlite3 *db = NULL;
 	int status;
 
@@ -835,8 +938,9 @@ int peer_export_serve(const struct config *cfg, const struct cgi_request *req, F
 	}
 	since = http_param_get(&p, "since");
 	domain = http_param_get(&p, "domain");
-	if (since != NULL && domain != NULL) {
-		str_copy(a->text, "give since or domain, not both", sizeof a->text);
+	domains = http_param_get(&p, "domains");
+	if ((since != NULL) + (domain != NULL) + (domains != NULL) > 1) {
+		str_copy(a->text, "give one of since, domain, domains", sizeof a->text);
 		status = 400;
 		goto out;
 	}
@@ -858,6 +962,9 @@ int peer_export_serve(const struct config *cfg, const struct cgi_request *req, F
 			str_copy(a->text, "not found", sizeof a->text);
 			status = 404;
 			goto out;
+		}
+		if (domains != NULL) {
+			since = NULL;   /* none held: an empty answer, as below */
 		}
 		if (since != NULL && time_iso_parse(since) < 0) {
 			str_copy(a->text, "since: not an RFC 3339 UTC time", sizeof a->text);
@@ -883,6 +990,8 @@ int peer_export_serve(const struct config *cfg, const struct cgi_request *req, F
 	sqlite3_busy_timeout(db, PX_CGI_BUSY_MS);
 	if (domain != NULL)
 		status = px_zone(db, domain, out, a);
+	else if (domains != NULL)
+		status = px_zones(db, domains, out, a);
 	else
 		status = px_list(db, since, out, a);
 out:

@@ -66,7 +66,7 @@ int peer_time_parse(const char *s, int64_t *us);
 int peer_list_line(const char *line, size_t len, struct peer_entry *e, int *trailer,
                    uint64_t *count, struct zd_err *err);
 
-/* A ?domain= answer for domain: metadata into e and, for a present zone,
+/* A ?domain= answer for domain (NULL: any domain): metadata into e and, for a present zone,
  * the text (from "zone" or "zone_base64") into a malloc'd NUL-terminated
  * *text (caller frees) whose SHA-256 must equal e->sha256. *text is NULL
  * for a tombstone. ZD_EINVAL with the reason otherwise. */
@@ -75,7 +75,7 @@ int peer_zone_parse(const char *buf, size_t len, const char *domain, struct peer
 
 struct peer_sync_opts {
 	int64_t deadline_ms;         /* whole run; default 600 s */
-	int parallel;                /* zone fetches in flight per peer; default 8 */
+	int parallel;                /* ?domains= requests in flight per peer; default 4 */
 	int dry_run;                 /* decide and report, spool nothing */
 };
 

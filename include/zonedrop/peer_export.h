@@ -26,6 +26,7 @@
 
 #define PEER_EXPORT_DB "export.db"
 #define PEER_SHA256_HEX 65          /* 64 hex digits + NUL */
+#define PEER_BATCH_MAX 100          /* names in one ?domains=a,b,... request */
 
 struct peer_export_stats {
 	int rebuilt;            /* 1: export.db was written in full */

@@ -175,7 +175,7 @@ PY
   # nothing was spooled: no wrong overwrite, nothing from an incomplete or bad peer
   [ "$(on A spool_count new)" -eq 0 ] || { on A spool_names new; return 1; }
   # change.* (older time at our serial) was not even fetched; the redirect was not followed
-  ! grep -q "domain=change.peers.example" "$FAKE_LOG"
+  ! grep -q "change.peers.example" "$FAKE_LOG"
   ! grep -q "^elsewhere" "$FAKE_LOG"
   # each remote got its own user name, and only that
   run awk '{ split($2, p, "/"); if ("u-" p[2] != $3) print }' "$FAKE_LOG"

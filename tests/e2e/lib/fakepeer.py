@@ -4,6 +4,7 @@
 Serve:  fakepeer.py --port P --log FILE --workdir DIR
   GET /<mode>/internal/zones            -> DIR/fake/<mode>/list as is (application/x-ndjson)
   GET /<mode>/internal/zones?domain=D   -> DIR/fake/<mode>/zones/D as is, else 404
+  GET /<mode>/internal/zones?domains=D,E -> those files, one per line, then the trailer
   DIR/fake/<mode>/status (a number) and .../location replace the answer (redirects).
   Every request is logged as "<mode> <path?query> <basic-auth user or ->".
 Build:  fakepeer.py entry DIR MODE DOMAIN SERIAL CHANGED [--zone FILE] [--deleted]
@@ -91,6 +92,15 @@ class H(http.server.BaseHTTPRequestHandler):
             if not os.path.exists(zp):
                 return self.send(404, b"error=1&text=not%20found")
             return self.send(200, open(zp, "rb").read(), "application/json")
+        if "domains" in q:
+            out, n = b"", 0
+            for dom in q["domains"][0].split(","):
+                zp = os.path.join(d, "zones", os.path.basename(dom))
+                if os.path.exists(zp):
+                    out += open(zp, "rb").read()
+                    n += 1
+            out += json.dumps({"end": True, "count": n}, separators=(",", ":")).encode() + b"\n"
+            return self.send(200, out, "application/x-ndjson")
         lp = os.path.join(d, "list")
         body = open(lp, "rb").read() if os.path.exists(lp) else b""
         return self.send(200, body, "application/x-ndjson")
