@@ -13,11 +13,13 @@
  * applies them (a push may have arrived meanwhile).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -345,6 +347,12 @@ struct ps_cand {
 	size_t peer;
 };
 
+struct ps_pend {
+	struct spool_tmp t;
+	struct peer_entry e;
+	const char *url;
+};
+
 struct ps_run {
 	const struct config *cfg;
 	const struct peer_sync_opts *o;
@@ -356,6 +364,8 @@ struct ps_run {
 	size_t n, cap;
 	char **pass;
 	char **base;                  /* URL without trailing '/' */
+	struct ps_pend *pend;         /* written to tmp/, not yet in new/ */
+	size_t npend, pendcap;
 	int *peer_bad;
 };
 
@@ -638,17 +648,38 @@ static int ps_list(struct ps_run *r, size_t peer)
 
 /* ---- spooling */
 
+/* Items are written to tmp/ as they come and moved into new/ in batches:
+ * one syncfs() for the batch, then the renames, then one fsync of new/.
+ * The same order as spool_tmp_commit() (data on disk before the name), at
+ * one journal commit per batch instead of two fsyncs per zone (10k zones:
+ * minutes on a busy disk). */
 static int ps_spool(struct ps_run *r, const struct peer_entry *e, const char *text, size_t len,
                     const char *url)
 {
 	struct spool_item it;
 	struct zd_err err = { 0 };
+	struct ps_pend *p;
+	char hdr[SPOOL_HEADER_MAX + 1];
+	size_t hlen = 0;
+	int rc;
 
 	if (r->o->dry_run) {
 		log_info(e->domain, "peer=%s serial=%u changed=%s would be spooled (%s) (dry run)", url,
 		         e->serial, e->changed, e->present ? "rawsave" : "delete");
 		return 0;
 	}
+	if (r->npend == r->pendcap) {
+		size_t ncap = r->pendcap ? r->pendcap * 2 : 64;
+		struct ps_pend *np = realloc(r->pend, ncap * sizeof *np);
+		if (np == NULL) {
+			log_error(e->domain, "peer=%s cannot spool: out of memory", url);
+			return -1;
+		}
+		r->pend = np;
+		r->pendcap = ncap;
+	}
+	p = &r->pend[r->npend];
+	memset(p, 0, sizeof *p);
 	memset(&it, 0, sizeof it);
 	it.action = e->present ? SPOOL_RAWSAVE : SPOOL_DELETE;
 	str_copy(it.domain, e->domain, sizeof it.domain);
@@ -657,23 +688,90 @@ static int ps_spool(struct ps_run *r, const struct peer_entry *e, const char *te
 	if (e->present) {
 		str_copy(it.hostname, e->hostname, sizeof it.hostname);
 		str_copy(it.username, e->username, sizeof it.username);
-		it.text = (char *)text;
-		it.text_len = len;
 	} else {
 		/* the tombstone's serial lets the drain check the rule again */
 		snprintf(it.serial, sizeof it.serial, "%u", e->serial);
 	}
-	if (spool_deliver(r->cfg->spool_dir, &it, &err) != 0) {
-		log_error(e->domain, "peer=%s cannot spool: %s", url, zd_err_str(&err));
-		return -1;
+	if ((rc = spool_tmp_open(&p->t, r->cfg->spool_dir, &err)) != 0)
+		goto fail;
+	time_iso(it.received, sizeof it.received, p->t.sec, p->t.usec);
+	if ((rc = spool_header_format(&it, hdr, sizeof hdr, &hlen)) != 0) {
+		zd_err_set(&err, rc, "cannot format the item header");
+		spool_tmp_abort(&p->t);
+		goto fail;
 	}
-	if (e->present)
-		r->st->pulled++;
-	else
-		r->st->deleted++;
-	log_info(e->domain, "peer=%s item=%s action=%s serial=%u changed=%s spooled", url, it.name,
-	         e->present ? "rawsave" : "delete", e->serial, e->changed);
+	if ((rc = spool_tmp_write(&p->t, hdr, hlen, &err)) != 0 ||
+	    (e->present && (rc = spool_tmp_write(&p->t, text, len, &err)) != 0)) {
+		spool_tmp_abort(&p->t);
+		goto fail;
+	}
+	if (close(p->t.fd) < 0) {
+		zd_err_sys(&err, ZD_EIO, "close %s", p->t.tmp_path);
+		p->t.fd = -1;
+		unlink(p->t.tmp_path);
+		goto fail;
+	}
+	p->t.fd = -1;
+	p->e = *e;
+	p->url = url;
+	r->npend++;
 	return 0;
+fail:
+	log_error(e->domain, "peer=%s cannot spool: %s", url, zd_err_str(&err));
+	return -1;
+}
+
+/* Move the written items into new/ (see ps_spool). */
+static void ps_spool_flush(struct ps_run *r)
+{
+	struct zd_err err = { 0 };
+	char dir[ZD_PATH_MAX];
+	size_t i, moved = 0;
+	int fd, synced = 0;
+
+	if (r->npend == 0)
+		return;
+	if (path_join(dir, sizeof dir, r->cfg->spool_dir, "tmp") == 0 &&
+	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		synced = syncfs(fd) == 0;
+		close(fd);
+	}
+	for (i = 0; i < r->npend; i++) {
+		struct ps_pend *p = &r->pend[i];
+
+		if (!synced) {
+			/* no syncfs: each file on its own, as spool_tmp_commit does */
+			fd = open(p->t.tmp_path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || fsync(fd) < 0) {
+				zd_err_sys(&err, ZD_EIO, "fsync %s", p->t.tmp_path);
+				if (fd >= 0)
+					close(fd);
+				goto bad;
+			}
+			close(fd);
+		}
+		if (rename(p->t.tmp_path, p->t.new_path) < 0) {
+			zd_err_sys(&err, ZD_EIO, "rename %s into new/", p->t.tmp_path);
+			goto bad;
+		}
+		moved++;
+		if (p->e.present)
+			r->st->pulled++;
+		else
+			r->st->deleted++;
+		log_info(p->e.domain, "peer=%s item=%s action=%s serial=%u changed=%s spooled", p->url,
+		         p->t.name, p->e.present ? "rawsave" : "delete", p->e.serial, p->e.changed);
+		continue;
+bad:
+		log_error(p->e.domain, "peer=%s cannot spool: %s", p->url, zd_err_str(&err));
+		unlink(p->t.tmp_path);
+		r->st->failed++;
+	}
+	if (moved > 0 && fsync_dir(r->pend[0].t.new_dir, 1, &err) != 0) {
+		log_error(NULL, "%s", zd_err_str(&err));
+		r->st->failed++;
+	}
+	r->npend = 0;
 }
 
 /* A fetched zone answer, parsed (hash checked): check the rest, decide again, spool. */
@@ -906,6 +1004,7 @@ static void ps_fetch_done(struct ps_run *r, CURLM *m, struct ps_fetch *f, CURLco
 			          url);
 	}
 	r->st->failed += missing;
+	ps_spool_flush(r);
 	curl_multi_remove_handle(m, f->h);
 	curl_easy_cleanup(f->h);
 	free(f->line);
@@ -1113,6 +1212,7 @@ int peer_sync_run(const struct config *cfg, const struct peer_sync_opts *o,
 	for (i = 0; i < r.n; i++)
 		if (!r.c[i].e.present && ps_spool(&r, &r.c[i].e, NULL, 0, r.base[r.c[i].peer]) != 0)
 			st->failed++;
+	ps_spool_flush(&r);
 	for (j = 0; j < np; j++) {
 		nidx = 0;
 		for (i = 0; i < r.n; i++)
@@ -1148,6 +1248,9 @@ out:
 	free(r.pass);
 	free(r.base);
 	free(r.peer_bad);
+	for (i = 0; i < r.npend; i++)   /* written but never moved (an error above) */
+		unlink(r.pend[i].t.tmp_path);
+	free(r.pend);
 	free(r.c);
 	free(idx);
 	return rc;
