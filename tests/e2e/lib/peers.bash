@@ -52,6 +52,7 @@ on() {
   )
 }
 
+# shellcheck disable=SC1090
 inst_url() { (. "$T/$1/env"; echo "$ZD_URL"); }
 
 # inst_config NAME [REMOTE_NAME|URL[@USER]]...: zonedrop.yml for NAME with peers.users
