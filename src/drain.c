@@ -37,6 +37,8 @@
 #include "zonedrop/domain.h"
 #include "zonedrop/drain.h"
 #include "zonedrop/log.h"
+#include "zonedrop/peer.h"
+#include "zonedrop/peer_export.h"
 #include "zonedrop/spool.h"
 #include "zonedrop/status.h"
 #include "zonedrop/store.h"
@@ -155,6 +157,50 @@ static void drain_stamp(const struct spool_item *it, struct store_zone *z, int64
 	z->updated = now;
 }
 
+/* ---- peer sync (peer.c): a Source: peer item applies only while it still
+ * wins over the desired state by the pull rule; a push that arrived after
+ * zonedrop-peersync decided must not be undone by it. */
+static int drain_peer_wins(const struct spool_item *it, const struct store_zone *old, int have_old,
+                           const struct zone_info *info)
+{
+	struct peer_local l;
+	struct peer_entry r;
+	enum peer_verdict v;
+	uint64_t serial = 0;
+	struct timespec ts;
+
+	memset(&l, 0, sizeof l);
+	memset(&r, 0, sizeof r);
+	if (have_old) {
+		l.held = 1;
+		l.present = old->present;
+		l.serial = old->serial;
+		if (peer_time_parse(old->changed, &l.changed_us) != 0)
+			l.changed_us = 0;
+	}
+	str_copy(r.domain, it->domain, sizeof r.domain);
+	r.present = it->action == SPOOL_RAWSAVE;
+	if (r.present) {
+		r.serial = info->serial;
+	} else if (parse_u64(it->serial, UINT32_MAX, &serial) == 0) {
+		r.serial = (uint32_t)serial;
+	} else {
+		log_warning(it->domain, "item=%s peer delete without a Serial: header: not applied",
+		            it->name);
+		return 0;
+	}
+	if (peer_time_parse(it->changed, &r.changed_us) != 0)
+		r.changed_us = 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	v = peer_decide(&l, &r, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	if (v == PEER_PULL || v == PEER_DELETE)
+		return 1;
+	log_info(it->domain, "item=%s from a peer (serial=%u changed=%s) not applied: ours "
+	         "(serial=%u) wins now (%s)", it->name, r.serial, it->changed,
+	         have_old ? old->serial : 0, peer_verdict_name(v));
+	return 0;
+}
+
 /* Apply one item to the desired state. Returns 0 (done, may be a no-op),
  * 1 when the item is bad (why filled), <0 on a store error. */
 static int drain_item(struct drain_ctx *c, const struct spool_item *it, int recovered, char *why,
@@ -198,6 +244,8 @@ static int drain_item(struct drain_ctx *c, const struct spool_item *it, int reco
 			goto out;
 		}
 	}
+	if (strcmp(it->source, "peer") == 0 && !drain_peer_wins(it, &old, have_old, &info))
+		goto out;
 	if (it->action == SPOOL_RAWSAVE) {
 		int same = have_old && old.present && old.text != NULL && old.text_len == it->text_len &&
 		           memcmp(old.text, it->text, it->text_len) == 0;
@@ -1016,6 +1064,18 @@ int drain_run(const struct config *cfg, const struct drain_opts *opts, struct dr
 			log_debug(NULL, "zones.idx published, %.3f s",
 			          (double)(time_mono_ms() - t0) / 1000.0);
 		}
+	}
+
+	/* peers: state_dir/export.db follows the commit (peer_export.c) */
+	{
+		struct peer_export_stats px;
+
+		zd_err_clear(&e);
+		if (peer_export_update(cfg, &px, &e) != 0)
+			log_error(NULL, "export.db for peers not updated: %s", zd_err_str(&e));
+		else if (cfg->peers.nusers > 0)
+			log_debug(NULL, "export.db: %s, %zu zone(s), %zu tombstone(s) purged, %.3f s",
+			          px.rebuilt ? "rebuilt" : "updated", px.zones, px.purged, px.seconds);
 	}
 
 	/* what the ingest freed (ldns buffers kept by the trim threshold) goes

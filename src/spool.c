@@ -221,6 +221,8 @@ static int spool_item_validate(const struct spool_item *item, struct zd_err *err
 		return zd_err_set(err, ZD_EINVAL, "Received: not an ISO UTC time");
 	if (item->changed[0] != '\0' && time_iso_parse(item->changed) < 0)
 		return zd_err_set(err, ZD_EINVAL, "Changed: not an ISO UTC time");
+	if (item->serial[0] != '\0' && parse_u64(item->serial, UINT32_MAX, &(uint64_t){ 0 }) != 0)
+		return zd_err_set(err, ZD_EINVAL, "Serial: not a serial number");
 	if (item->action == SPOOL_RAWSAVE && (item->text == NULL || item->text_len == 0))
 		return zd_err_set(err, ZD_EINVAL, "rawsave item has no zone text");
 	return 0;
@@ -237,14 +239,15 @@ int spool_header_format(const struct spool_item *item, char *buf, size_t bufsz, 
 	if (!spool_value_clean(item->domain) || !spool_value_clean(item->hostname) ||
 	    !spool_value_clean(item->username) || !spool_value_clean(item->source) ||
 	    !spool_value_clean(item->client_ip) || !spool_value_clean(item->received) ||
-	    !spool_value_clean(item->changed))
+	    !spool_value_clean(item->changed) || !spool_value_clean(item->serial))
 		return ZD_EINVAL;
 	n = snprintf(buf, bufsz,
 	             "Action: %s\nDomain: %s\nHostname: %s\nUsername: %s\nSource: %s\n"
-	             "Client-Ip: %s\nReceived: %s\n%s%s%s\n",
+	             "Client-Ip: %s\nReceived: %s\n%s%s%s%s%s%s\n",
 	             action, item->domain, item->hostname, item->username, item->source,
 	             item->client_ip, item->received, item->changed[0] ? "Changed: " : "",
-	             item->changed, item->changed[0] ? "\n" : "");
+	             item->changed, item->changed[0] ? "\n" : "", item->serial[0] ? "Serial: " : "",
+	             item->serial, item->serial[0] ? "\n" : "");
 	if (n < 0 || (size_t)n >= bufsz || (size_t)n > SPOOL_HEADER_MAX)
 		return ZD_ENAMETOOLONG;
 	if (len)
@@ -254,7 +257,7 @@ int spool_header_format(const struct spool_item *item, char *buf, size_t bufsz, 
 
 enum {
 	SH_ACTION, SH_DOMAIN, SH_HOSTNAME, SH_USERNAME, SH_SOURCE, SH_CLIENT_IP,
-	SH_RECEIVED, SH_CHANGED, SH_COUNT
+	SH_RECEIVED, SH_CHANGED, SH_SERIAL, SH_COUNT
 };
 
 /* offset and size of a char[] field of struct spool_item */
@@ -273,6 +276,7 @@ static const struct {
 	[SH_CLIENT_IP] = { "Client-Ip", SH_FIELD(client_ip) },
 	[SH_RECEIVED] = { "Received", SH_FIELD(received) },
 	[SH_CHANGED] = { "Changed", SH_FIELD(changed) },
+	[SH_SERIAL] = { "Serial", SH_FIELD(serial) },
 };
 
 int spool_item_parse(const char *buf, size_t len, struct spool_item *item, struct zd_err *err)

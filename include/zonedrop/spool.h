@@ -24,6 +24,7 @@ struct spool_item {
 	char client_ip[64];          /* "" when absent */
 	char received[40];           /* ISO UTC with microseconds */
 	char changed[40];            /* "" when absent */
+	char serial[12];             /* "" when absent; a peer's tombstone serial (peer deletes) */
 	int64_t sec;                 /* from the name: arrival order */
 	long usec;
 	/* body (zone text, LF line ends) for rawsave; NULL for delete. Owned by
