@@ -81,9 +81,9 @@ $(OUT)/zonedrop: $(B)/cmd/zonedrop.o $(CLI_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJS) $(LIB) $(LIB_ALL)
 
-$(OUT)/%: $(B)/cmd/%.o $(LIB)
+$(OUT)/%: $(B)/cmd/%.o $(B)/cmd/cli/common.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIB_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/cmd/cli/common.o $(LIB) $(LIB_ALL)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
 	@mkdir -p $(@D)

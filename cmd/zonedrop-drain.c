@@ -1,10 +1,7 @@
 /* zonedrop-drain.c -- ingest the spool, bring every backend to the desired state, verify */
 #include <errno.h>
-#include <grp.h>
 #include <malloc.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +14,8 @@
 #include "zonedrop/err.h"
 #include "zonedrop/log.h"
 #include "zonedrop/util.h"
+#include "cli/cli.h"
 
-#define EX_DONE 0
-#define EX_FAILED 1
-#define EX_USAGE 2
-#define EX_BUSY 75
 
 #define DRAIN_SQLITE_HEAP_MAX (2 * 1024 * 1024)
 
@@ -35,20 +29,6 @@ static const char usage_text[] =
 	"Exit: 0 all applied and verified, 1 some zone failed or was rejected,\n"
 	"      2 usage or configuration error, 75 the spool is locked or the state is busy.\n";
 
-static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	log_msg(LOG_ERROR, NULL, "%s", buf);
-	exit(code);
-}
-
 static void usage(int code)
 {
 	fputs(usage_text, code == 0 ? stdout : stderr);
@@ -61,7 +41,7 @@ int main(int argc, char **argv)
 	struct drain_opts opts = { 0, NULL };
 	struct drain_stats stats;
 	struct zd_err err = { 0 };
-	const char *arg_c = NULL, *path;
+	const char *arg_c = NULL;
 	int ch, rc;
 
 	/* ldns takes and frees a 64 KiB buffer per record parsed; with glibc's
@@ -96,13 +76,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(EX_USAGE);
-	path = config_path(arg_c);
-	rc = config_load(path, &cfg, &err);
-	if (rc != 0)
-		die(EX_USAGE, "%s", zd_err_str(&err));
-	log_set_level((enum log_level)cfg->log_level);
-	if (user_switch(cfg->user, &err) != 0)
-		die(err.code == ZD_ECONFIG ? EX_USAGE : EX_FAILED, "%s", zd_err_str(&err));
+	cfg = config_or_die(arg_c);
 
 	zd_err_clear(&err);
 	rc = drain_run(cfg, &opts, &stats, &err);

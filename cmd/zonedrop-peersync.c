@@ -1,6 +1,5 @@
 /* zonedrop-peersync.c -- pull newer zones from peer instances into the spool (Source: peer) */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,11 +9,8 @@
 #include "zonedrop/log.h"
 #include "zonedrop/peer.h"
 #include "zonedrop/util.h"
+#include "cli/cli.h"
 
-#define EX_DONE 0
-#define EX_FAILED 1
-#define EX_USAGE 2
-#define EX_BUSY 75
 
 static const char usage_text[] =
 	"usage: zonedrop-peersync [-c FILE] [-h] [-n] [-t SECONDS] [-j N]\n"
@@ -27,20 +23,6 @@ static const char usage_text[] =
 	"  -h          this help\n"
 	"Exit: 0 every peer answered and every newer zone was spooled, 1 some peer or\n"
 	"      zone failed, 2 usage or configuration error, 75 the state is busy.\n";
-
-static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	log_msg(LOG_ERROR, NULL, "%s", buf);
-	exit(code);
-}
 
 static void usage(int code)
 {
@@ -87,13 +69,9 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(EX_USAGE);
-	if (config_load(config_path(arg_c), &cfg, &err) != 0)
-		die(EX_USAGE, "%s", zd_err_str(&err));
-	log_set_level((enum log_level)cfg->log_level);
+	cfg = config_or_die(arg_c);
 	if (cfg->peers.nremotes == 0)
 		die(EX_USAGE, "%s: no peers.remotes configured", cfg->path);
-	if (user_switch(cfg->user, &err) != 0)
-		die(err.code == ZD_ECONFIG ? EX_USAGE : EX_FAILED, "%s", zd_err_str(&err));
 	zd_err_clear(&err);
 	rc = peer_sync_run(cfg, &opts, &st, &err);
 	if (rc < 0) {

@@ -1,6 +1,5 @@
 /* zonedrop-reconcile.c -- orphans against DirectAdmin listings, healing of every backend */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +12,8 @@
 #include "zonedrop/log.h"
 #include "zonedrop/reconcile.h"
 #include "zonedrop/util.h"
+#include "cli/cli.h"
 
-#define EX_DONE 0
-#define EX_FAILED 1
-#define EX_USAGE 2
-#define EX_BUSY 75
 
 static const char usage_text[] =
 	"usage: zonedrop-reconcile [-c FILE] [-h] [-n | -y] [-O | -H] [-s SERVER]\n"
@@ -38,20 +34,6 @@ static const char usage_text[] =
 	"      unusable, orphans over max_deletes, or a backend could not be checked,\n"
 	"      2 usage or configuration error,\n"
 	"      75 the spool is locked (healing skipped) or the state is busy.\n";
-
-static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	log_msg(LOG_ERROR, NULL, "%s", buf);
-	exit(code);
-}
 
 static void usage(int code)
 {
@@ -147,12 +129,7 @@ int main(int argc, char **argv)
 		usage(EX_USAGE);
 	o.orphans = !only_heal;
 	o.heal = !only_orphans;
-	rc = config_load(config_path(arg_c), &cfg, &err);
-	if (rc != 0)
-		die(EX_USAGE, "%s", zd_err_str(&err));
-	log_set_level((enum log_level)cfg->log_level);
-	if (user_switch(cfg->user, &err) != 0)
-		die(err.code == ZD_ECONFIG ? EX_USAGE : EX_FAILED, "%s", zd_err_str(&err));
+	cfg = config_or_die(arg_c);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die(EX_FAILED, "curl_global_init failed");
 

@@ -1,6 +1,7 @@
-/* cli.h -- shared by the parts of zonedrop(8): cmd/zonedrop.c (main, dispatch
- * and the first commands) and cmd/cli/<command>.c (one file per later
- * command). Only these print and exit (STYLE.md). */
+/* cli.h -- what the programs' mains share (cmd/cli/common.c: messages, exits,
+ * config loading), and the parts of zonedrop(8): cmd/zonedrop.c (main,
+ * dispatch and the first commands) and cmd/cli/<command>.c (one file per
+ * later command). Only cmd/ prints and exits (STYLE.md). */
 #ifndef ZONEDROP_CLI_H
 #define ZONEDROP_CLI_H
 
@@ -23,6 +24,11 @@ int exit_for(int rc);
 void die_err(int rc, const struct zd_err *err, const char *what) __attribute__((noreturn));
 /* fflush stdout; a failed write is EX_FAILED */
 void stdout_finish(void);
+
+/* Load the config (-c arg, else $ZONEDROP_CONFIG, else the default), set its
+ * log level, and when started as root with user: set become that user; exit 2
+ * on a config error, 1 when the switch fails. */
+struct config *config_or_die(const char *arg);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" or "-" for t <= 0 */
 const char *iso_time(char *buf, size_t sz, int64_t t);

@@ -157,3 +157,16 @@ struct store *state_open_ro(const struct config *cfg)
 	return st;
 }
 
+
+struct config *config_or_die(const char *arg)
+{
+	struct config *cfg = NULL;
+	struct zd_err err;
+
+	if (config_load(config_path(arg), &cfg, &err) != 0)
+		die(EX_USAGE, "%s", zd_err_str(&err));
+	log_set_level((enum log_level)cfg->log_level);
+	if (user_switch(cfg->user, &err) != 0)
+		die(err.code == ZD_ECONFIG ? EX_USAGE : EX_FAILED, "%s", zd_err_str(&err));
+	return cfg;
+}
