@@ -269,7 +269,7 @@ int reconcile_run(const struct config *cfg, const struct reconcile_opts *o,
 {
 	struct reconcile_stats local;
 	int64_t t0 = time_mono_ms(), deadline;
-	int dry_run, rc, result = 0, lockfd = -1;
+	int dry_run, rc = 0, result = 0, lockfd = -1;
 	struct store *st = NULL;
 	size_t i, nmatch = 0;
 

@@ -102,3 +102,10 @@ login_answers() { zdc login | grep -q '^200 '; }
   drain_ok
   served "ng.$D" 2026112303
 }
+
+@test "fastcgi: no sanitizer or libfcgi complaint in the web server's error log" {
+  # under make asan a leak or overflow in the long-lived process shows here
+  local log=$T/lighttpd-fcgi/error.log
+  [ -f "$log" ]
+  ! grep -E 'Sanitizer|runtime error:|FastCGI: ' "$log"
+}
