@@ -10,12 +10,14 @@
  * each), COMMIT; reading back is one grouped SELECT per group. Zone text is
  * parsed with ldns; record contents are rendered with ldns_rdf2str. */
 #include <ctype.h>
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <ldns/ldns.h>
@@ -169,12 +171,18 @@ static int my_connect(struct myconn *c, const struct config_backend *be, struct 
 	if (!my_ident_ok(c->zt) || !my_ident_ok(c->rt))
 		return zd_err_set(err, ZD_ECONFIG, "backend %s: table names must be [A-Za-z0-9_]",
 		                  be->name);
+	if (be->tls_set && be->tls_ca_file && access(be->tls_ca_file, R_OK) != 0)
+		return zd_err_set(err, ZD_ECONFIG, "backend %s: tls.ca_file %s: %s", be->name,
+		                  be->tls_ca_file, strerror(errno));
 	if (be->password_file && be->password_file[0]) {
-		rc = file_read_all(be->password_file, 4096, &pass, &plen, err);
+		struct zd_err pe;
+		zd_err_clear(&pe);
+		rc = file_read_all(be->password_file, 4096, &pass, &plen, &pe);
 		if (rc != 0)
-			return rc;
-		while (plen > 0 && (pass[plen - 1] == '\n' || pass[plen - 1] == '\r'))
-			pass[--plen] = '\0';
+			return zd_err_set(err, rc, "backend %s: password_file: %s", be->name,
+			                  zd_err_str(&pe));
+		/* the first line is the password (a final newline or CRLF is not part of it) */
+		pass[strcspn(pass, "\r\n")] = '\0';
 	}
 	c->my = mysql_init(NULL);
 	if (c->my == NULL) {
@@ -186,6 +194,10 @@ static int my_connect(struct myconn *c, const struct config_backend *be, struct 
 	mysql_optionsv(c->my, MYSQL_OPT_WRITE_TIMEOUT, &rwto);
 	mysql_optionsv(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (be->tls_set) {
+		/* tls: given means TLS or no connection; verify: the server's
+		 * certificate against ca_file (or the system's CAs) and its name */
+		my_bool enforce = 1;
+		mysql_optionsv(c->my, MYSQL_OPT_SSL_ENFORCE, &enforce);
 		if (be->tls_ca_file)
 			mysql_optionsv(c->my, MYSQL_OPT_SSL_CA, be->tls_ca_file);
 		vf = be->tls_verify ? 1 : 0;
@@ -196,6 +208,8 @@ static int my_connect(struct myconn *c, const struct config_backend *be, struct 
 		rc = zd_err_set(err, ZD_EIO, "backend %s: connect to %s:%d: %s", be->name,
 		                be->host ? be->host : "127.0.0.1", be->port ? be->port : 3306,
 		                mysql_error(c->my));
+		if (pass)
+			memset(pass, 0, plen);
 		free(pass);
 		my_close(c);
 		return rc;
@@ -720,8 +734,17 @@ static void pdns_caches(struct backend_batch *b, const int *done, const int *cre
 
 	for (i = 0; i < b->n; i++) {
 		ndone += done[i] != 0;
-		if (done[i] && created[i])
-			any_new = 1;
+		if (done[i] && (created[i] || !b->zones[i].present))
+			any_new = 1;   /* the zone list changed */
+	}
+	/* new and deleted zones into PowerDNS's zone cache first
+	 * (zone-cache-refresh-interval), then the purges drop whatever was
+	 * cached before, REFUSED included */
+	if (be->control && be->control[0] && any_new) {
+		const char *rw[] = { "rediscover", NULL };
+		zd_err_clear(&e);
+		if (pdns_control_run(be, rw, &e) != 0)
+			log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
 	}
 	if (be->api_url && be->api_url[0] && be->api_key_file && be->api_key_file[0]) {
 		char *key = NULL;
@@ -779,12 +802,6 @@ static void pdns_caches(struct backend_batch *b, const int *done, const int *cre
 					free(bufs[k]);
 				nw = 0;
 			}
-		}
-		if (any_new) {
-			const char *rw[] = { "rediscover", NULL };
-			zd_err_clear(&e);
-			if (pdns_control_run(be, rw, &e) != 0)
-				log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
 		}
 	}
 }
