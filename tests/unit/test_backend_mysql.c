@@ -139,7 +139,10 @@ static void test_coredns(void)
 static void test_reject(void)
 {
 	static const char nosoa[] = "$TTL 300\n@ IN NS ns1.example.net.\n";
-	static const char bad[] = "$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\nwww IN A 999.1.2.3\n";
+	/* (the bad record comes before any good one: ldns_zone_new_frm_fp_l
+	 * leaks the records it already read when a later one fails; the drain's
+	 * ingest check, zone_check(), rejects such text before any backend) */
+	static const char bad[] = "$TTL 300\nwww IN A 999.1.2.3\n@ IN SOA ns1 h 1 2 3 4 5\n";
 	static const char other[] = "$TTL 300\n"
 		"@ IN SOA ns1.example.net. h.example.net. 7 3600 600 86400 300\n"
 		"www.elsewhere.example. IN A 192.0.2.1\n";
@@ -153,7 +156,7 @@ static void test_reject(void)
 	why[0] = '\0';
 	is_int(backend_mysql_rows("example.com", bad, strlen(bad), 0, &z, why, sizeof why), -1,
 	       "a bad A record is rejected");
-	ok(strncmp(why, "zone text line 3:", 17) == 0, "  with the line: %s", why);
+	ok(strncmp(why, "zone text line 2:", 17) == 0, "  with the line: %s", why);
 	backend_mysql_rows_free(&z);
 	/* an owner outside the origin keeps its absolute name in coredns */
 	is_int(backend_mysql_rows("example.com", other, strlen(other), 0, &z, why, sizeof why), 0,
