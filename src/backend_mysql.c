@@ -1079,6 +1079,12 @@ static int backend_mysql_apply(struct backend_batch *b, struct zd_err *err)
 		}
 	} else if (c.my) {
 		my_verify_rows(&c, b, todo, nrows, serial, g);
+	} else {
+		/* the server went away after earlier groups were committed */
+		for (i = 0; i < b->n; i++)
+			if (todo[i])
+				my_set(&b->zones[i], BZ_FAILED, b->zones[i].present,
+				       "rows committed, then the server went away: not read back");
 	}
 	log_msg(LOG_DEBUG, NULL, "backend %s: parse %lld ms, connect %lld ms, write %lld ms, "
 	        "caches %lld ms, verify %lld ms", b->be->name, (long long)ms_parse,

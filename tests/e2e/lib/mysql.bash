@@ -12,6 +12,8 @@
 #   restart_mariadb NAME        -> started again on the same port and datadir
 #   start_pdns NAME             -> pdns_server on $DNS_PORT (PDNS_SOCKDIR, PDNS_CONTROL)
 #   sql NAME DB QUERY           -> mariadb -N -B as user zd
+# MY_INNODB_POOL, MY_INNODB_LOG: InnoDB buffer pool and redo log size (default 64M
+# each; bench/mysql-drain sets more)
 # shellcheck shell=bash
 
 MY_PASS_FILE=${MY_PASS_FILE:-}
@@ -25,8 +27,8 @@ mariadb_run() {
     --ssl-cert="$T/tls/server.pem" --ssl-key="$T/tls/server.key")
   mariadbd --no-defaults "${tls[@]}" --user=root --datadir="$dir/data" --socket="$dir/sock" \
     --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/pid" \
-    --log-error="$dir/error.log" --skip-name-resolve --innodb-buffer-pool-size=64M \
-    --innodb-log-file-size=64M --innodb-flush-log-at-trx-commit=2 \
+    --log-error="$dir/error.log" --skip-name-resolve --innodb-buffer-pool-size="${MY_INNODB_POOL:-64M}" \
+    --innodb-log-file-size="${MY_INNODB_LOG:-64M}" --innodb-flush-log-at-trx-commit=2 \
     --max-allowed-packet=64M >/dev/null 2>&1 &
   eval "MY_PID_$n=$!"
   export "MY_PID_$n"
