@@ -1,22 +1,30 @@
 /* backend_mysql.c -- PowerDNS (gmysql schema) and CoreDNS (coredns_mysql_extend) rows in MySQL/MariaDB
  *
- * One connection per batch. Each zone's rows are replaced inside a
- * transaction (several zones share one transaction; a failed group is
- * retried zone by zone), so readers never see half a zone. Zone text is
+ * One connection per batch. Zones are written in groups of MY_GROUP_ZONES,
+ * one transaction per group that holds whole zones only (a failed group is
+ * retried zone by zone), so readers never see half a zone. A group costs a
+ * handful of statements whatever its size: one SELECT of the zones' ids, one
+ * DELETE of their records (WHERE domain_id IN (...)), one DELETE of the
+ * removed zones, one multi-row INSERT of the new zones (and a SELECT of
+ * their ids), multi-row INSERTs of the records (up to MY_INSERT_MAX bytes
+ * each), COMMIT; reading back is one grouped SELECT per group. Zone text is
  * parsed with ldns; record contents are rendered with ldns_rdf2str. */
 #include <ctype.h>
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <ldns/ldns.h>
 #include <mysql.h>
 
 #include "zonedrop/backend.h"
+#include "zonedrop/backend_mysql.h"
 #include "zonedrop/exec.h"
 #include "zonedrop/log.h"
 #include "zonedrop/util.h"
@@ -28,6 +36,7 @@
 #define MY_INSERT_MAX        (1024 * 1024)  /* bytes per multi-row INSERT */
 #define MY_CONTROL_TIMEOUT_MS 30000
 #define MY_PURGE_PER_CMD     40   /* exec_run takes EXEC_ARGV_MAX words in all */
+#define MY_PURGE_ALL_ABOVE   200  /* more zones: one `purge` of the whole cache */
 #define MY_POLL_MS           100
 
 /* ---- growing string ---- */
@@ -94,18 +103,24 @@ static void sb_printf(struct sbuf *s, const char *fmt, ...)
 	s->len += (size_t)n;
 }
 
+size_t backend_mysql_quote(struct st_mysql *my, char *out, const char *s)
+{
+	size_t n = strlen(s), k;
+
+	out[0] = '\'';
+	k = 1 + mysql_real_escape_string(my, out + 1, s, (unsigned long)n);
+	out[k++] = '\'';
+	out[k] = '\0';
+	return k;
+}
+
 /* 'escaped string' */
 static void sb_quote(struct sbuf *s, MYSQL *my, const char *str)
 {
-	size_t n = strlen(str);
-
-	sb_reserve(s, 2 * n + 3);
+	sb_reserve(s, 2 * strlen(str) + 3);
 	if (s->oom)
 		return;
-	s->p[s->len++] = '\'';
-	s->len += mysql_real_escape_string(my, s->p + s->len, str, (unsigned long)n);
-	s->p[s->len++] = '\'';
-	s->p[s->len] = '\0';
+	s->len += backend_mysql_quote(my, s->p + s->len, str);
 }
 
 static void sb_free(struct sbuf *s)
@@ -156,12 +171,18 @@ static int my_connect(struct myconn *c, const struct config_backend *be, struct 
 	if (!my_ident_ok(c->zt) || !my_ident_ok(c->rt))
 		return zd_err_set(err, ZD_ECONFIG, "backend %s: table names must be [A-Za-z0-9_]",
 		                  be->name);
+	if (be->tls_set && be->tls_ca_file && access(be->tls_ca_file, R_OK) != 0)
+		return zd_err_set(err, ZD_ECONFIG, "backend %s: tls.ca_file %s: %s", be->name,
+		                  be->tls_ca_file, strerror(errno));
 	if (be->password_file && be->password_file[0]) {
-		rc = file_read_all(be->password_file, 4096, &pass, &plen, err);
+		struct zd_err pe;
+		zd_err_clear(&pe);
+		rc = file_read_all(be->password_file, 4096, &pass, &plen, &pe);
 		if (rc != 0)
-			return rc;
-		while (plen > 0 && (pass[plen - 1] == '\n' || pass[plen - 1] == '\r'))
-			pass[--plen] = '\0';
+			return zd_err_set(err, rc, "backend %s: password_file: %s", be->name,
+			                  zd_err_str(&pe));
+		/* the first line is the password (a final newline or CRLF is not part of it) */
+		pass[strcspn(pass, "\r\n")] = '\0';
 	}
 	c->my = mysql_init(NULL);
 	if (c->my == NULL) {
@@ -173,6 +194,10 @@ static int my_connect(struct myconn *c, const struct config_backend *be, struct 
 	mysql_optionsv(c->my, MYSQL_OPT_WRITE_TIMEOUT, &rwto);
 	mysql_optionsv(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (be->tls_set) {
+		/* tls: given means TLS or no connection; verify: the server's
+		 * certificate against ca_file (or the system's CAs) and its name */
+		my_bool enforce = 1;
+		mysql_optionsv(c->my, MYSQL_OPT_SSL_ENFORCE, &enforce);
 		if (be->tls_ca_file)
 			mysql_optionsv(c->my, MYSQL_OPT_SSL_CA, be->tls_ca_file);
 		vf = be->tls_verify ? 1 : 0;
@@ -183,6 +208,8 @@ static int my_connect(struct myconn *c, const struct config_backend *be, struct 
 		rc = zd_err_set(err, ZD_EIO, "backend %s: connect to %s:%d: %s", be->name,
 		                be->host ? be->host : "127.0.0.1", be->port ? be->port : 3306,
 		                mysql_error(c->my));
+		if (pass)
+			memset(pass, 0, plen);
 		free(pass);
 		my_close(c);
 		return rc;
@@ -212,48 +239,9 @@ static int my_execs(struct myconn *c, const char *sql, struct zd_err *err)
 	return my_exec(c, sql, strlen(sql), err);
 }
 
-/* first column of the first row as a number; *found 0 when no row */
-static int my_query_id(struct myconn *c, const char *sql, long long *id, int *found,
-                       struct zd_err *err)
-{
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	int rc;
-
-	*found = 0;
-	*id = 0;
-	rc = my_execs(c, sql, err);
-	if (rc != 0)
-		return rc;
-	res = mysql_store_result(c->my);
-	if (res == NULL)
-		return zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
-	row = mysql_fetch_row(res);
-	if (row && row[0]) {
-		*found = 1;
-		*id = strtoll(row[0], NULL, 10);
-	}
-	mysql_free_result(res);
-	return 0;
-}
-
 /* ---- zone text -> rows ---- */
 
-struct myrow {
-	char *name;      /* pdns: owner, no dot, lower; coredns: relative hostname */
-	char *type;
-	char *content;
-	uint32_t ttl;
-	unsigned prio;   /* pdns MX/SRV: the first field, which PowerDNS 4.x keeps in prio */
-};
-
-struct myzone {
-	struct myrow *rows;
-	size_t n;
-	uint32_t serial;
-};
-
-static void myzone_free(struct myzone *z)
+void backend_mysql_rows_free(struct mysql_rows *z)
 {
 	size_t i;
 
@@ -281,11 +269,11 @@ static void strip_dot(char *s)
 		s[n - 1] = '\0';
 }
 
-static int myzone_add_rr(struct myzone *z, size_t *cap, const ldns_rr *rr, const char *origin,
+static int myzone_add_rr(struct mysql_rows *z, size_t *cap, const ldns_rr *rr, const char *origin,
                          int pdns)
 {
 	struct sbuf content = { 0 };
-	struct myrow *r;
+	struct mysql_row *r;
 	char *owner, *tname, *f;
 	size_t i, first = 0, olen, zlen;
 	unsigned prio = 0;
@@ -293,7 +281,7 @@ static int myzone_add_rr(struct myzone *z, size_t *cap, const ldns_rr *rr, const
 
 	if (z->n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
-		struct myrow *nr = realloc(z->rows, ncap * sizeof *nr);
+		struct mysql_row *nr = realloc(z->rows, ncap * sizeof *nr);
 		if (nr == NULL)
 			return -1;
 		z->rows = nr;
@@ -365,9 +353,8 @@ static int myzone_add_rr(struct myzone *z, size_t *cap, const ldns_rr *rr, const
 	return 0;
 }
 
-/* Parse zone text into rows. origin_dot: "example.com." */
-static int myzone_parse(struct myzone *z, const struct backend_zone *bz, int pdns, char *why,
-                        size_t whysz)
+int backend_mysql_rows(const char *domain, const char *text, size_t len, int pdns,
+                       struct mysql_rows *z, char *why, size_t whysz)
 {
 	ldns_zone *zone = NULL;
 	ldns_rdf *origin;
@@ -378,14 +365,14 @@ static int myzone_parse(struct myzone *z, const struct backend_zone *bz, int pdn
 	FILE *fp;
 
 	memset(z, 0, sizeof *z);
-	snprintf(origin_s, sizeof origin_s, "%s.", bz->domain);
+	snprintf(origin_s, sizeof origin_s, "%s.", domain);
 	str_lower(origin_s);
 	origin = ldns_dname_new_frm_str(origin_s);
 	if (origin == NULL) {
 		snprintf(why, whysz, "bad domain name");
 		return -1;
 	}
-	fp = fmemopen(bz->text, bz->text_len, "r");
+	fp = fmemopen((void *)text, len, "r");
 	if (fp == NULL) {
 		ldns_rdf_deep_free(origin);
 		snprintf(why, whysz, "fmemopen failed");
@@ -417,12 +404,37 @@ static int myzone_parse(struct myzone *z, const struct backend_zone *bz, int pdn
 	return 0;
 oom:
 	ldns_zone_deep_free(zone);
-	myzone_free(z);
+	backend_mysql_rows_free(z);
 	snprintf(why, whysz, "out of memory rendering records");
 	return -1;
 }
 
-/* ---- SQL for one zone ---- */
+/* ---- SQL for a group of zones ---- */
+
+/* One zone of a group: its key in the zones table and what the database holds. */
+struct gzone {
+	size_t i;            /* index in the batch */
+	char key[300];       /* pdns "example.com", coredns "example.com." */
+	long long id;
+	int found;
+	int isnew;           /* inserted into the zones table by this group */
+	long long rows;      /* read back: row count */
+	uint32_t serial;     /* read back: SOA serial */
+};
+
+static int gz_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct gzone *)a)->key, ((const struct gzone *)b)->key);
+}
+
+static struct gzone *gz_find(struct gzone *g, size_t m, const char *name)
+{
+	struct gzone k;
+
+	str_copy(k.key, name, sizeof k.key);
+	str_lower(k.key);
+	return bsearch(&k, g, m, sizeof *g, gz_cmp);
+}
 
 /* zone name as stored: pdns "example.com", coredns "example.com." */
 static void my_zone_key(const struct myconn *c, const char *domain, char *out, size_t outsz)
@@ -431,114 +443,224 @@ static void my_zone_key(const struct myconn *c, const char *domain, char *out, s
 	str_lower(out);
 }
 
-static int my_zone_id(struct myconn *c, const char *key, long long *id, int *found,
-                      struct zd_err *err)
+#define MY_ZNAME(c)   ((c)->pdns ? "name" : "zone_name")
+#define MY_FK(c)      ((c)->pdns ? "domain_id" : "zone_id")
+#define MY_CONTENT(c) ((c)->pdns ? "content" : "data")
+
+static int my_sb_exec(struct myconn *c, struct sbuf *q, struct zd_err *err)
+{
+	if (q->oom)
+		return zd_err_set(err, ZD_ENOMEM, "backend %s: out of memory", c->be->name);
+	return my_exec(c, q->p, q->len, err);
+}
+
+/* "'k1','k2',..." of the group's zones that pass want (-1 any, else found == want) */
+static size_t my_key_list(struct myconn *c, struct sbuf *q, const struct gzone *g, size_t m,
+                          int want)
+{
+	size_t j, k = 0;
+
+	for (j = 0; j < m; j++) {
+		if (want >= 0 && g[j].found != want)
+			continue;
+		if (k++ > 0)
+			sb_cat(q, ",");
+		sb_quote(q, c->my, g[j].key);
+	}
+	return k;
+}
+
+/* Fill id/found of the group's zones (g sorted by key) that are not found yet:
+ * one SELECT ... WHERE name IN (...). */
+static int my_lookup_ids(struct myconn *c, struct gzone *g, size_t m, struct zd_err *err)
 {
 	struct sbuf q = { 0 };
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	struct gzone *z;
 	int rc;
 
-	sb_printf(&q, "SELECT id FROM %s WHERE %s=", c->zt, c->pdns ? "name" : "zone_name");
-	sb_quote(&q, c->my, key);
-	if (q.oom)
-		return zd_err_set(err, ZD_ENOMEM, "out of memory");
-	rc = my_query_id(c, q.p, id, found, err);
+	sb_printf(&q, "SELECT id, %s FROM %s WHERE %s IN (", MY_ZNAME(c), c->zt, MY_ZNAME(c));
+	if (my_key_list(c, &q, g, m, 0) == 0) {
+		sb_free(&q);
+		return 0;
+	}
+	sb_cat(&q, ")");
+	rc = my_sb_exec(c, &q, err);
+	sb_free(&q);
+	if (rc != 0)
+		return rc;
+	res = mysql_store_result(c->my);
+	if (res == NULL)
+		return zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		z = gz_find(g, m, row[1]);
+		if (z == NULL)
+			continue;
+		z->id = strtoll(row[0], NULL, 10);
+		z->found = 1;
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+/* "DELETE FROM table WHERE col IN (ids of the zones that pass pick)"; pick
+ * 0: every found zone, 1: found zones that are to be absent */
+static int my_delete_in(struct myconn *c, struct backend_batch *b, const struct gzone *g,
+                        size_t m, const char *table, const char *col, int pick,
+                        struct zd_err *err)
+{
+	struct sbuf q = { 0 };
+	size_t j, k = 0;
+	int rc = 0;
+
+	sb_printf(&q, "DELETE FROM %s WHERE %s IN (", table, col);
+	for (j = 0; j < m; j++) {
+		if (!g[j].found || (pick == 1 && b->zones[g[j].i].present))
+			continue;
+		sb_printf(&q, "%s%lld", k++ ? "," : "", g[j].id);
+	}
+	sb_cat(&q, ")");
+	if (k > 0)
+		rc = my_sb_exec(c, &q, err);
 	sb_free(&q);
 	return rc;
 }
 
-static int my_flush_insert(struct myconn *c, struct sbuf *q, size_t head, struct zd_err *err)
+/* Replace (present) or remove the rows of the group's zones, inside the
+ * caller's transaction; created[i] = 1 for zones new to the database. */
+static int my_group_write(struct myconn *c, struct backend_batch *b, const struct mysql_rows *mz,
+                          struct gzone *g, size_t m, int *created, struct zd_err *err)
 {
-	int rc = 0;
-
-	if (q->oom)
-		return zd_err_set(err, ZD_ENOMEM, "out of memory");
-	if (q->len > head)
-		rc = my_exec(c, q->p, q->len, err);
-	q->len = head;
-	q->p[q->len] = '\0';
-	return rc;
-}
-
-/* Replace (present) or remove the zone's rows; inside the caller's transaction. */
-static int my_zone_write(struct myconn *c, const struct backend_zone *bz, const struct myzone *z,
-                         int *created, struct zd_err *err)
-{
-	char key[300];
 	struct sbuf q = { 0 };
-	long long id;
-	int found, rc;
-	size_t i, head;
+	size_t j, r, head, nnew = 0;
+	int rc;
 
-	*created = 0;
-	my_zone_key(c, bz->domain, key, sizeof key);
-	rc = my_zone_id(c, key, &id, &found, err);
+	qsort(g, m, sizeof *g, gz_cmp);
+	rc = my_lookup_ids(c, g, m, err);
+	if (rc == 0)
+		rc = my_delete_in(c, b, g, m, c->rt, MY_FK(c), 0, err);
+	if (rc == 0)
+		rc = my_delete_in(c, b, g, m, c->zt, "id", 1, err);
 	if (rc != 0)
 		return rc;
-	if (found) {
-		sb_printf(&q, "DELETE FROM %s WHERE %s=%lld", c->rt, c->pdns ? "domain_id" : "zone_id",
-		          id);
-		rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory") : my_exec(c, q.p, q.len, err);
-		q.len = 0;
-		if (rc == 0 && !bz->present) {
-			sb_printf(&q, "DELETE FROM %s WHERE id=%lld", c->zt, id);
-			rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory")
-			           : my_exec(c, q.p, q.len, err);
-		}
-		if (rc != 0 || !bz->present)
-			goto out;
-		q.len = 0;
-	} else if (!bz->present) {
-		goto out;
-	} else {
-		if (c->pdns) {
-			sb_printf(&q, "INSERT INTO %s (name,type) VALUES (", c->zt);
-			sb_quote(&q, c->my, key);
-			sb_cat(&q, ",'NATIVE')");
-		} else {
-			sb_printf(&q, "INSERT INTO %s (zone_name) VALUES (", c->zt);
-			sb_quote(&q, c->my, key);
-			sb_cat(&q, ")");
-		}
-		rc = q.oom ? zd_err_set(err, ZD_ENOMEM, "out of memory") : my_exec(c, q.p, q.len, err);
-		if (rc != 0)
-			goto out;
-		id = (long long)mysql_insert_id(c->my);
-		*created = 1;
-		q.len = 0;
+	/* new zones: one multi-row INSERT, then their ids */
+	if (c->pdns)
+		sb_printf(&q, "INSERT INTO %s (name,type) VALUES ", c->zt);
+	else
+		sb_printf(&q, "INSERT INTO %s (zone_name) VALUES ", c->zt);
+	for (j = 0; j < m; j++) {
+		if (g[j].found || !b->zones[g[j].i].present)
+			continue;
+		g[j].isnew = 1;
+		sb_cat(&q, nnew++ ? ",(" : "(");
+		sb_quote(&q, c->my, g[j].key);
+		sb_cat(&q, c->pdns ? ",'NATIVE')" : ")");
 	}
+	if (nnew > 0) {
+		rc = my_sb_exec(c, &q, err);
+		if (rc == 0)
+			rc = my_lookup_ids(c, g, m, err);
+		for (j = 0; rc == 0 && j < m; j++) {
+			if (!b->zones[g[j].i].present)
+				continue;
+			if (!g[j].found)
+				rc = zd_err_set(err, ZD_EIO, "backend %s: %s: no row in %s after INSERT",
+				                c->be->name, g[j].key, c->zt);
+		}
+		for (j = 0; rc == 0 && j < m; j++)
+			if (g[j].isnew)
+				created[g[j].i] = 1;
+	}
+	if (rc != 0)
+		goto out;
+	/* the records of every present zone: multi-row INSERTs of up to MY_INSERT_MAX bytes */
+	q.len = 0;
 	if (c->pdns)
 		sb_printf(&q, "INSERT INTO %s (domain_id,name,type,content,ttl,prio,disabled,"
 		          "ordername,auth) VALUES ", c->rt);
 	else
 		sb_printf(&q, "INSERT INTO %s (zone_id,hostname,type,data,ttl,online) VALUES ", c->rt);
 	head = q.len;
-	for (i = 0; i < z->n; i++) {
-		const struct myrow *r = &z->rows[i];
-		if (q.len > head)
+	for (j = 0; j < m && rc == 0; j++) {
+		const struct mysql_rows *z = &mz[g[j].i];
+		if (!b->zones[g[j].i].present)
+			continue;
+		for (r = 0; r < z->n && rc == 0; r++) {
+			const struct mysql_row *w = &z->rows[r];
+			sb_printf(&q, "%s(%lld,", q.len > head ? "," : "", g[j].id);
+			sb_quote(&q, c->my, w->name);
 			sb_cat(&q, ",");
-		sb_printf(&q, "(%lld,", id);
-		sb_quote(&q, c->my, r->name);
-		sb_cat(&q, ",");
-		sb_quote(&q, c->my, r->type);
-		sb_cat(&q, ",");
-		if (c->pdns) {
-			sb_quote(&q, c->my, r->content);
-			sb_printf(&q, ",%u,%u,0,NULL,1)", r->ttl, r->prio);
-		} else {
-			/* the plugin parses "<fqdn> <ttl> IN <type> <data>" */
-			sb_quote(&q, c->my, r->content);
-			sb_printf(&q, ",%u,1)", r->ttl);
-		}
-		if (q.len - head > MY_INSERT_MAX) {
-			rc = my_flush_insert(c, &q, head, err);
-			if (rc != 0)
-				goto out;
+			sb_quote(&q, c->my, w->type);
+			sb_cat(&q, ",");
+			sb_quote(&q, c->my, w->content);
+			if (c->pdns)
+				sb_printf(&q, ",%u,%u,0,NULL,1)", w->ttl, w->prio);
+			else
+				sb_printf(&q, ",%u,1)", w->ttl);
+			if (q.len - head > MY_INSERT_MAX) {
+				rc = my_sb_exec(c, &q, err);
+				q.len = head;
+			}
 		}
 	}
-	rc = my_flush_insert(c, &q, head, err);
+	if (rc == 0 && q.len > head)
+		rc = my_sb_exec(c, &q, err);
 out:
 	sb_free(&q);
 	return rc;
+}
+
+/* Read back the group's zones in one SELECT: row count and SOA serial of
+ * each zone the database holds (g sorted by key; found/rows/serial set). */
+static int my_group_readback(struct myconn *c, struct gzone *g, size_t m, struct zd_err *err)
+{
+	struct sbuf q = { 0 };
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	struct gzone *z;
+	size_t j;
+	int rc;
+
+	for (j = 0; j < m; j++) {
+		g[j].found = 0;
+		g[j].rows = 0;
+		g[j].serial = 0;
+	}
+	sb_printf(&q, "SELECT z.%s, COUNT(r.id), MAX(IF(r.type='SOA',r.%s,NULL)) FROM %s z "
+	          "LEFT JOIN %s r ON r.%s=z.id WHERE z.%s IN (", MY_ZNAME(c), MY_CONTENT(c), c->zt,
+	          c->rt, MY_FK(c), MY_ZNAME(c));
+	my_key_list(c, &q, g, m, -1);
+	sb_cat(&q, ") GROUP BY z.id");
+	rc = my_sb_exec(c, &q, err);
+	sb_free(&q);
+	if (rc != 0)
+		return rc;
+	res = mysql_store_result(c->my);
+	if (res == NULL)
+		return zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] == NULL || (z = gz_find(g, m, row[0])) == NULL)
+			continue;
+		z->found = 1;
+		z->rows = row[1] ? strtoll(row[1], NULL, 10) : 0;
+		if (row[2]) {
+			/* "mname rname serial ..." */
+			const char *p = row[2];
+			int f;
+			for (f = 0; f < 2 && p; f++) {
+				p = strchr(p, ' ');
+				if (p)
+					p++;
+			}
+			if (p)
+				z->serial = (uint32_t)strtoul(p, NULL, 10);
+		}
+	}
+	mysql_free_result(res);
+	return 0;
 }
 
 /* ---- PowerDNS caches ---- */
@@ -607,12 +729,23 @@ static void pdns_caches(struct backend_batch *b, const int *done, const int *cre
 {
 	const struct config_backend *be = b->be;
 	struct zd_err e;
-	size_t i;
+	size_t i, ndone = 0;
 	int any_new = 0;
 
-	for (i = 0; i < b->n; i++)
-		if (done[i] && created[i])
-			any_new = 1;
+	for (i = 0; i < b->n; i++) {
+		ndone += done[i] != 0;
+		if (done[i] && (created[i] || !b->zones[i].present))
+			any_new = 1;   /* the zone list changed */
+	}
+	/* new and deleted zones into PowerDNS's zone cache first
+	 * (zone-cache-refresh-interval), then the purges drop whatever was
+	 * cached before, REFUSED included */
+	if (be->control && be->control[0] && any_new) {
+		const char *rw[] = { "rediscover", NULL };
+		zd_err_clear(&e);
+		if (pdns_control_run(be, rw, &e) != 0)
+			log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
+	}
 	if (be->api_url && be->api_url[0] && be->api_key_file && be->api_key_file[0]) {
 		char *key = NULL;
 		size_t klen = 0;
@@ -639,7 +772,14 @@ static void pdns_caches(struct backend_batch *b, const int *done, const int *cre
 			free(key);
 		}
 	}
-	if (be->control && be->control[0]) {
+	if (be->control && be->control[0] && ndone > MY_PURGE_ALL_ABOVE) {
+		/* one command instead of one per MY_PURGE_PER_CMD zones: a big batch
+		 * costs PowerDNS a cold cache, not hundreds of control commands */
+		const char *pw[] = { "purge", NULL };
+		zd_err_clear(&e);
+		if (pdns_control_run(be, pw, &e) != 0)
+			log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
+	} else if (be->control && be->control[0]) {
 		const char *words[MY_PURGE_PER_CMD + 2];
 		char *bufs[MY_PURGE_PER_CMD];
 		size_t nw = 0, k;
@@ -663,75 +803,7 @@ static void pdns_caches(struct backend_batch *b, const int *done, const int *cre
 				nw = 0;
 			}
 		}
-		if (any_new) {
-			const char *rw[] = { "rediscover", NULL };
-			zd_err_clear(&e);
-			if (pdns_control_run(be, rw, &e) != 0)
-				log_msg(LOG_WARNING, NULL, "backend %s: %s", be->name, zd_err_str(&e));
-		}
 	}
-}
-
-/* ---- verification ---- */
-
-/* read back: zone row present/absent, row count and SOA serial */
-static int my_readback(struct myconn *c, const struct backend_zone *bz, size_t nrows,
-                       uint32_t serial, char *why, size_t whysz, struct zd_err *err)
-{
-	char key[300];
-	struct sbuf q = { 0 };
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	long long id, cnt = 0;
-	int found, rc;
-	uint32_t got = 0;
-
-	my_zone_key(c, bz->domain, key, sizeof key);
-	rc = my_zone_id(c, key, &id, &found, err);
-	if (rc != 0)
-		return rc;
-	if (!bz->present) {
-		if (found)
-			snprintf(why, whysz, "zone still in %s after delete", c->zt);
-		return found ? 1 : 0;
-	}
-	if (!found) {
-		snprintf(why, whysz, "zone missing from %s after commit", c->zt);
-		return 1;
-	}
-	sb_printf(&q, "SELECT COUNT(*), MAX(IF(type='SOA',%s,NULL)) FROM %s WHERE %s=%lld",
-	          c->pdns ? "content" : "data", c->rt, c->pdns ? "domain_id" : "zone_id", id);
-	if (q.oom)
-		return zd_err_set(err, ZD_ENOMEM, "out of memory");
-	rc = my_exec(c, q.p, q.len, err);
-	sb_free(&q);
-	if (rc != 0)
-		return rc;
-	res = mysql_store_result(c->my);
-	if (res == NULL)
-		return zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
-	row = mysql_fetch_row(res);
-	if (row && row[0])
-		cnt = strtoll(row[0], NULL, 10);
-	if (row && row[1]) {
-		/* "mname rname serial ..." */
-		const char *p = row[1];
-		int f;
-		for (f = 0; f < 2 && p; f++) {
-			p = strchr(p, ' ');
-			if (p)
-				p++;
-		}
-		if (p)
-			got = (uint32_t)strtoul(p, NULL, 10);
-	}
-	mysql_free_result(res);
-	if ((size_t)cnt != nrows || got != serial) {
-		snprintf(why, whysz, "read back %lld rows, serial %u; expected %zu rows, serial %u", cnt,
-		         got, nrows, serial);
-		return 1;
-	}
-	return 0;
 }
 
 /* ---- the batch ---- */
@@ -746,16 +818,34 @@ static void my_set(struct backend_zone *z, enum backend_result r, int now_presen
 		z->error[0] = '\0';
 }
 
-/* Write zones [from, to) in one transaction. 0 committed, else error (rolled back). */
-static int my_group(struct myconn *c, struct backend_batch *b, struct myzone *mz, const int *todo,
-                    int *created, size_t from, size_t to, struct zd_err *err)
+/* the zones of [from, to) still to do, into g; returns how many */
+static size_t my_group_zones(const struct myconn *c, const struct backend_batch *b,
+                             const int *todo, size_t from, size_t to, struct gzone *g)
 {
-	size_t i;
-	int rc = 0;
+	size_t i, m = 0;
 
-	for (i = from; i < to && rc == 0; i++)
-		if (todo[i])
-			rc = my_zone_write(c, &b->zones[i], &mz[i], &created[i], err);
+	for (i = from; i < to; i++) {
+		if (!todo[i])
+			continue;
+		memset(&g[m], 0, sizeof g[m]);
+		g[m].i = i;
+		my_zone_key(c, b->zones[i].domain, g[m].key, sizeof g[m].key);
+		m++;
+	}
+	return m;
+}
+
+/* Write zones [from, to) in one transaction. 0 committed, else error (rolled back). */
+static int my_group(struct myconn *c, struct backend_batch *b, const struct mysql_rows *mz,
+                    const int *todo, int *created, struct gzone *g, size_t from, size_t to,
+                    struct zd_err *err)
+{
+	size_t i, m = my_group_zones(c, b, todo, from, to, g);
+	int rc;
+
+	if (m == 0)
+		return 0;
+	rc = my_group_write(c, b, mz, g, m, created, err);
 	if (rc == 0 && mysql_commit(c->my) != 0)
 		rc = zd_err_set(err, ZD_EIO, "backend %s: commit: %s", c->be->name, mysql_error(c->my));
 	if (rc != 0) {
@@ -764,6 +854,100 @@ static int my_group(struct myconn *c, struct backend_batch *b, struct myzone *mz
 			created[i] = 0;
 	}
 	return rc;
+}
+
+/* Verify zones by reading their rows back, a group at a time. */
+static void my_verify_rows(struct myconn *c, struct backend_batch *b, const int *todo,
+                           const size_t *nrows, const uint32_t *serial, struct gzone *g)
+{
+	char why[512];
+	size_t from, j, m;
+	struct zd_err ve;
+
+	for (from = 0; from < b->n; from += MY_GROUP_ZONES) {
+		size_t to = from + MY_GROUP_ZONES < b->n ? from + MY_GROUP_ZONES : b->n;
+		m = my_group_zones(c, b, todo, from, to, g);
+		if (m == 0)
+			continue;
+		qsort(g, m, sizeof *g, gz_cmp);
+		zd_err_clear(&ve);
+		if (my_group_readback(c, g, m, &ve) != 0) {
+			for (j = 0; j < m; j++)
+				my_set(&b->zones[g[j].i], BZ_FAILED, b->zones[g[j].i].present, ve.msg);
+			continue;
+		}
+		for (j = 0; j < m; j++) {
+			struct backend_zone *z = &b->zones[g[j].i];
+			size_t i = g[j].i;
+			if (!z->present) {
+				if (g[j].found)
+					snprintf(why, sizeof why, "zone still in %s after delete", c->zt);
+				my_set(z, g[j].found ? BZ_FAILED : BZ_OK, 0, g[j].found ? why : NULL);
+			} else if (!g[j].found) {
+				snprintf(why, sizeof why, "zone missing from %s after commit", c->zt);
+				my_set(z, BZ_FAILED, 1, why);
+			} else if ((size_t)g[j].rows != nrows[i] || g[j].serial != serial[i]) {
+				snprintf(why, sizeof why, "read back %lld rows, serial %u; expected %zu "
+				         "rows, serial %u", g[j].rows, g[j].serial, nrows[i], serial[i]);
+				my_set(z, BZ_FAILED, 1, why);
+			} else {
+				my_set(z, BZ_OK, 1, NULL);
+			}
+		}
+	}
+	mysql_commit(c->my);  /* end the read transaction */
+}
+
+/* Verify zones by asking PowerDNS for their SOA (all in flight, polled). */
+static int my_verify_dns(struct backend_batch *b, const int *todo, const uint32_t *serial,
+                         struct zd_err *err)
+{
+	struct verify_query *q = calloc(b->n ? b->n : 1, sizeof *q);
+	size_t *idx = calloc(b->n ? b->n : 1, sizeof *idx);
+	size_t i, j, m = 0;
+	char why[512];
+	struct zd_err ve;
+
+	if (q == NULL || idx == NULL) {
+		free(q);
+		free(idx);
+		return zd_err_set(err, ZD_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < b->n; i++) {
+		if (!todo[i])
+			continue;
+		q[m].domain = b->zones[i].domain;
+		q[m].serial = serial[i];
+		q[m].want_present = b->zones[i].present;
+		idx[m++] = i;
+	}
+	zd_err_clear(&ve);
+	if (m > 0 && verify_soa(b->be->verify_host ? b->be->verify_host : "127.0.0.1",
+	                        b->be->verify_port ? b->be->verify_port : 53, q, m,
+	                        b->verify_timeout_ms > 0 ? b->verify_timeout_ms : 10000,
+	                        MY_POLL_MS, &ve) != 0) {
+		for (j = 0; j < m; j++)
+			my_set(&b->zones[idx[j]], BZ_FAILED, b->zones[idx[j]].present, ve.msg);
+	} else {
+		for (j = 0; j < m; j++) {
+			struct backend_zone *z = &b->zones[idx[j]];
+			if (q[j].ok) {
+				my_set(z, BZ_OK, z->present, NULL);
+				continue;
+			}
+			if (q[j].state == VERIFY_OTHER)
+				snprintf(why, sizeof why, "rows written; PowerDNS serves serial %u, "
+				         "expected %u", q[j].got_serial, q[j].serial);
+			else
+				snprintf(why, sizeof why, "rows written; PowerDNS %s (%s)",
+				         z->present ? "does not serve the zone" : "still serves the zone",
+				         verify_rcode_name(q[j].rcode));
+			my_set(z, BZ_FAILED, z->present, why);
+		}
+	}
+	free(q);
+	free(idx);
+	return 0;
 }
 
 /* ldns allocates and frees a large line buffer per RR; with glibc's default
@@ -776,16 +960,48 @@ static void my_malloc_tune(void)
 	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 }
 
+/* Parse the present zones of [from, to) into mz (todo set, nrows/serial
+ * kept after the rows are freed); a zone ldns cannot read is rejected,
+ * never written. The texts are given back to the drain once parsed. */
+static void my_parse_group(struct backend_batch *b, int pdns, struct mysql_rows *mz, int *todo,
+                           size_t *nrows, uint32_t *serial, size_t from, size_t to)
+{
+	char why[512];
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		struct backend_zone *z = &b->zones[i];
+		if (!z->present) {
+			todo[i] = 1;
+			continue;
+		}
+		if (backend_mysql_rows(z->domain, z->text, z->text_len, pdns, &mz[i], why,
+		                       sizeof why) != 0) {
+			backend_mysql_rows_free(&mz[i]);
+			my_set(z, BZ_REJECTED, z->was_present, why);
+		} else {
+			todo[i] = 1;
+			nrows[i] = mz[i].n;
+			serial[i] = mz[i].serial;
+		}
+		if (b->text_done)
+			b->text_done(b, i);
+	}
+}
+
 static int backend_mysql_apply(struct backend_batch *b, struct zd_err *err)
 {
 	struct myconn c;
-	struct myzone *mz = NULL;
+	struct mysql_rows *mz = NULL;
+	struct gzone *g = NULL;
 	int *todo = NULL, *created = NULL;
-	char why[512];
-	size_t i, j, from;
-	int64_t t0 = time_mono_ms(), t_parse = t0, t_conn = t0, t_write = t0, t_purge = t0;
+	size_t *nrows = NULL;
+	uint32_t *serial = NULL;
+	size_t i, j, from, n1 = b->n ? b->n : 1;
+	int64_t t0 = time_mono_ms(), t_conn, t_write, t_purge, t, ms_parse = 0;
 	int rc, pdns = b->be->type == BACKEND_POWERDNS_MYSQL;
 
+	memset(&c, 0, sizeof c);
 	pthread_once(&my_malloc_once, my_malloc_tune);
 	str_copy(b->mechanism, pdns ? "sql+purge" : "sql", sizeof b->mechanism);
 	for (i = 0; i < b->n; i++) {
@@ -793,139 +1009,93 @@ static int backend_mysql_apply(struct backend_batch *b, struct zd_err *err)
 		b->zones[i].now_present = b->zones[i].was_present;
 		b->zones[i].error[0] = '\0';
 	}
-	mz = calloc(b->n ? b->n : 1, sizeof *mz);
-	todo = calloc(b->n ? b->n : 1, sizeof *todo);
-	created = calloc(b->n ? b->n : 1, sizeof *created);
-	if (mz == NULL || todo == NULL || created == NULL) {
+	mz = calloc(n1, sizeof *mz);
+	todo = calloc(n1, sizeof *todo);
+	created = calloc(n1, sizeof *created);
+	nrows = calloc(n1, sizeof *nrows);
+	serial = calloc(n1, sizeof *serial);
+	g = calloc(MY_GROUP_ZONES, sizeof *g);
+	if (mz == NULL || todo == NULL || created == NULL || nrows == NULL || serial == NULL ||
+	    g == NULL) {
 		rc = zd_err_set(err, ZD_ENOMEM, "backend %s: out of memory", b->be->name);
 		goto fail_all;
 	}
-	/* parse first: a zone ldns cannot read is rejected, never written */
-	for (i = 0; i < b->n; i++) {
-		struct backend_zone *z = &b->zones[i];
-		if (!z->present) {
-			todo[i] = 1;
-			continue;
-		}
-		if (myzone_parse(&mz[i], z, pdns, why, sizeof why) != 0) {
-			my_set(z, BZ_REJECTED, z->was_present, why);
-			continue;
-		}
-		todo[i] = 1;
-	}
-	t_parse = time_mono_ms();
 	rc = my_connect(&c, b->be, err);
-	if (rc != 0)
+	if (rc != 0) {
+		/* still tell rejected zones apart: they need no retry */
+		for (from = 0; from < b->n; from += MY_GROUP_ZONES) {
+			size_t to = from + MY_GROUP_ZONES < b->n ? from + MY_GROUP_ZONES : b->n;
+			my_parse_group(b, pdns, mz, todo, nrows, serial, from, to);
+			for (i = from; i < to; i++)
+				backend_mysql_rows_free(&mz[i]);
+		}
 		goto fail_all;
+	}
 	t_conn = time_mono_ms();
+	/* a group at a time: parse, write in one transaction, free the rows */
 	for (from = 0; from < b->n; from += MY_GROUP_ZONES) {
 		size_t to = from + MY_GROUP_ZONES < b->n ? from + MY_GROUP_ZONES : b->n;
 		struct zd_err ge;
+		t = time_mono_ms();
+		my_parse_group(b, pdns, mz, todo, nrows, serial, from, to);
+		ms_parse += time_mono_ms() - t;
 		zd_err_clear(&ge);
-		if (my_group(&c, b, mz, todo, created, from, to, &ge) == 0)
-			continue;
-		if (mysql_ping(c.my) != 0) {
-			/* the server went away: the rest of the batch fails */
-			*err = ge;
-			for (i = from; i < b->n; i++)
-				if (todo[i])
-					my_set(&b->zones[i], BZ_FAILED, b->zones[i].was_present, ge.msg);
-			my_close(&c);
-			memset(todo + from, 0, (b->n - from) * sizeof *todo);
-			rc = ge.code ? ge.code : ZD_EIO;
-			goto caches;
-		}
-		/* isolate the zone that broke the group */
-		for (j = from; j < to; j++) {
-			if (!todo[j])
-				continue;
-			zd_err_clear(&ge);
-			if (my_group(&c, b, mz, todo, created, j, j + 1, &ge) != 0) {
-				my_set(&b->zones[j], BZ_FAILED, b->zones[j].was_present, ge.msg);
-				todo[j] = 0;
+		if (my_group(&c, b, mz, todo, created, g, from, to, &ge) != 0) {
+			if (mysql_ping(c.my) != 0) {
+				/* the server went away: the rest of the batch fails */
+				*err = ge;
+				for (i = from; i < b->n; i++)
+					if (todo[i] || (i >= to && b->zones[i].result == BZ_UNSET))
+						my_set(&b->zones[i], BZ_FAILED, b->zones[i].was_present, ge.msg);
+				for (i = from; i < to; i++)
+					backend_mysql_rows_free(&mz[i]);
+				my_close(&c);
+				memset(todo + from, 0, (b->n - from) * sizeof *todo);
+				rc = ge.code ? ge.code : ZD_EIO;
+				break;
+			}
+			/* isolate the zone that broke the group */
+			for (j = from; j < to; j++) {
+				if (!todo[j])
+					continue;
+				zd_err_clear(&ge);
+				if (my_group(&c, b, mz, todo, created, g, j, j + 1, &ge) != 0) {
+					my_set(&b->zones[j], BZ_FAILED, b->zones[j].was_present, ge.msg);
+					todo[j] = 0;
+				}
 			}
 		}
+		for (i = from; i < to; i++)
+			backend_mysql_rows_free(&mz[i]);
 	}
-	rc = 0;
-caches:
 	t_write = time_mono_ms();
 	if (pdns)
 		pdns_caches(b, todo, created);
 	t_purge = time_mono_ms();
-	/* verify */
 	if (pdns && b->be->verify_set) {
-		struct verify_query *q = calloc(b->n ? b->n : 1, sizeof *q);
-		size_t *idx = calloc(b->n ? b->n : 1, sizeof *idx);
-		size_t m = 0;
-		struct zd_err ve;
-		if (q == NULL || idx == NULL) {
-			free(q);
-			free(idx);
-			rc = zd_err_set(err, ZD_ENOMEM, "out of memory");
+		if (my_verify_dns(b, todo, serial, err) != 0) {
+			rc = err->code;
 			goto fail_all;
 		}
-		for (i = 0; i < b->n; i++) {
-			if (!todo[i])
-				continue;
-			q[m].domain = b->zones[i].domain;
-			q[m].serial = mz[i].serial;
-			q[m].want_present = b->zones[i].present;
-			idx[m++] = i;
-		}
-		zd_err_clear(&ve);
-		if (m > 0 && verify_soa(b->be->verify_host ? b->be->verify_host : "127.0.0.1",
-		                        b->be->verify_port ? b->be->verify_port : 53, q, m,
-		                        b->verify_timeout_ms > 0 ? b->verify_timeout_ms : 10000,
-		                        MY_POLL_MS, &ve) != 0) {
-			for (j = 0; j < m; j++)
-				my_set(&b->zones[idx[j]], BZ_FAILED, b->zones[idx[j]].present, ve.msg);
-		} else {
-			for (j = 0; j < m; j++) {
-				struct backend_zone *z = &b->zones[idx[j]];
-				if (q[j].ok) {
-					my_set(z, BZ_OK, z->present, NULL);
-					continue;
-				}
-				if (q[j].state == VERIFY_OTHER)
-					snprintf(why, sizeof why, "rows written; PowerDNS serves serial %u, "
-					         "expected %u", q[j].got_serial, q[j].serial);
-				else
-					snprintf(why, sizeof why, "rows written; PowerDNS %s (%s)",
-					         z->present ? "does not serve the zone" : "still serves the zone",
-					         verify_rcode_name(q[j].rcode));
-				my_set(z, BZ_FAILED, z->present, why);
-			}
-		}
-		free(q);
-		free(idx);
 	} else if (c.my) {
-		for (i = 0; i < b->n; i++) {
-			struct backend_zone *z = &b->zones[i];
-			struct zd_err ve;
-			if (!todo[i])
-				continue;
-			zd_err_clear(&ve);
-			why[0] = '\0';
-			rc = my_readback(&c, z, mz[i].n, mz[i].serial, why, sizeof why, &ve);
-			if (rc < 0)
-				my_set(z, BZ_FAILED, z->present, ve.msg);
-			else if (rc > 0)
-				my_set(z, BZ_FAILED, z->present, why);
-			else
-				my_set(z, BZ_OK, z->present, NULL);
-		}
-		mysql_commit(c.my);  /* end the read transaction */
-		rc = 0;
+		my_verify_rows(&c, b, todo, nrows, serial, g);
+	} else {
+		/* the server went away after earlier groups were committed */
+		for (i = 0; i < b->n; i++)
+			if (todo[i])
+				my_set(&b->zones[i], BZ_FAILED, b->zones[i].present,
+				       "rows committed, then the server went away: not read back");
 	}
 	log_msg(LOG_DEBUG, NULL, "backend %s: parse %lld ms, connect %lld ms, write %lld ms, "
-	        "caches %lld ms, verify %lld ms", b->be->name, (long long)(t_parse - t0),
-	        (long long)(t_conn - t_parse), (long long)(t_write - t_conn),
+	        "caches %lld ms, verify %lld ms", b->be->name, (long long)ms_parse,
+	        (long long)(t_conn - t0), (long long)(t_write - t_conn - ms_parse),
 	        (long long)(t_purge - t_write), (long long)(time_mono_ms() - t_purge));
-	for (i = 0; i < b->n; i++)
-		myzone_free(&mz[i]);
 	free(mz);
 	free(todo);
 	free(created);
+	free(nrows);
+	free(serial);
+	free(g);
 	my_close(&c);
 	b->seconds = (double)(time_mono_ms() - t0) / 1000.0;
 	return rc;
@@ -939,10 +1109,14 @@ fail_all:
 	}
 	if (mz)
 		for (i = 0; i < b->n; i++)
-			myzone_free(&mz[i]);
+			backend_mysql_rows_free(&mz[i]);
 	free(mz);
 	free(todo);
 	free(created);
+	free(nrows);
+	free(serial);
+	free(g);
+	my_close(&c);
 	b->seconds = (double)(time_mono_ms() - t0) / 1000.0;
 	return rc;
 }

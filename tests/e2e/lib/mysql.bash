@@ -2,25 +2,33 @@
 # and a PowerDNS (gmysql) in front of it, for the MySQL backends' e2e tests.
 # Load after lib/servers. Everything is stopped by PID (stop_pid) in e2e_cleanup.
 #
-#   start_mariadb NAME          -> MY_PORT_<NAME>, MY_SOCK_<NAME>, MY_PID_<NAME>;
-#                                  databases pdns + coredns, user zd / $MY_PASS
+#   start_mariadb NAME [tls]    -> MY_PORT_<NAME>, MY_SOCK_<NAME>, MY_PID_<NAME>;
+#                                  databases pdns + coredns, user zd / $MY_PASS;
+#                                  tls: TLS with make_tls_certs's certificate, and
+#                                  user zd REQUIRE SSL (MY_TLS_<NAME>=1)
+#   make_tls_certs              -> $T/tls/ca.pem (signed server.pem for IP 127.0.0.1),
+#                                  $T/tls/other-ca.pem (a CA that signed nothing)
 #   stop_mariadb NAME           -> mariadbd stopped (datadir kept)
 #   restart_mariadb NAME        -> started again on the same port and datadir
 #   start_pdns NAME             -> pdns_server on $DNS_PORT (PDNS_SOCKDIR, PDNS_CONTROL)
 #   sql NAME DB QUERY           -> mariadb -N -B as user zd
+# MY_INNODB_POOL, MY_INNODB_LOG: InnoDB buffer pool and redo log size (default 64M
+# each; bench/mysql-drain sets more)
 # shellcheck shell=bash
 
-MY_PASS_FILE=
+MY_PASS_FILE=${MY_PASS_FILE:-}
 my_var() { eval "printf '%s' \"\${$1_$2:-}\""; }
 
 # mariadb_run NAME: start mariadbd for an existing datadir (port already chosen)
 mariadb_run() {
-  local n=$1 dir=$T/mysql-$1 port
+  local n=$1 dir=$T/mysql-$1 port tls=()
   port=$(my_var MY_PORT "$n")
-  mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" \
+  [ "$(my_var MY_TLS "$n")" = 1 ] && tls=(--ssl-ca="$T/tls/ca.pem" \
+    --ssl-cert="$T/tls/server.pem" --ssl-key="$T/tls/server.key")
+  mariadbd --no-defaults "${tls[@]}" --user=root --datadir="$dir/data" --socket="$dir/sock" \
     --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/pid" \
-    --log-error="$dir/error.log" --skip-name-resolve --innodb-buffer-pool-size=64M \
-    --innodb-log-file-size=64M --innodb-flush-log-at-trx-commit=2 \
+    --log-error="$dir/error.log" --skip-name-resolve --innodb-buffer-pool-size="${MY_INNODB_POOL:-64M}" \
+    --innodb-log-file-size="${MY_INNODB_LOG:-64M}" --innodb-flush-log-at-trx-commit=2 \
     --max-allowed-packet=64M >/dev/null 2>&1 &
   eval "MY_PID_$n=$!"
   export "MY_PID_$n"
@@ -29,9 +37,30 @@ mariadb_run() {
     -uroot ping || { tail -20 "$dir/error.log" >&2; return 1; }
 }
 
+# make_tls_certs: a private CA and a certificate for 127.0.0.1 under $T/tls
+make_tls_certs() {
+  local d=$T/tls
+  [ -e "$d/ca.pem" ] && return 0
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=zonedrop-e2e-ca -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=zonedrop-e2e-other-ca -keyout "$d/other-ca.key" -out "$d/other-ca.pem" 2>/dev/null || return 1
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj /CN=127.0.0.1 -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null || return 1
+  printf 'subjectAltName=IP:127.0.0.1\n' > "$d/san.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 2 -extfile "$d/san.ext" -out "$d/server.pem" 2>/dev/null || return 1
+}
+
 start_mariadb() {
   local n=$1 dir=$T/mysql-$1
   mkdir -p "$dir"
+  if [ "${2:-}" = tls ]; then
+    make_tls_certs || return 1
+    eval "MY_TLS_$n=1"
+    export "MY_TLS_$n"
+  fi
   if [ -z "$MY_PASS_FILE" ]; then
     MY_PASS=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
     MY_PASS_FILE=$T/mysql.pass
@@ -55,6 +84,10 @@ GRANT ALL ON coredns.* TO 'zd'@'127.0.0.1';
 GRANT ALL ON pdns.* TO 'zd'@'localhost';
 GRANT ALL ON coredns.* TO 'zd'@'localhost';
 EOF
+  if [ "$(my_var MY_TLS "$n")" = 1 ]; then
+    mariadb --no-defaults --socket="$dir/sock" -uroot \
+      -e "ALTER USER 'zd'@'127.0.0.1' REQUIRE SSL; ALTER USER 'zd'@'localhost' REQUIRE SSL"
+  fi
 }
 
 stop_mariadb() {
@@ -67,7 +100,10 @@ stop_mariadb() {
 restart_mariadb() { mariadb_run "$1"; }
 
 sql() {
-  mariadb --no-defaults -h 127.0.0.1 -P "$(my_var MY_PORT "$1")" -uzd -p"$MY_PASS" -N -B "$2" -e "$3"
+  local tls=()
+  [ "$(my_var MY_TLS "$1")" = 1 ] && tls=(--ssl-ca="$T/tls/ca.pem")
+  mariadb --no-defaults "${tls[@]}" -h 127.0.0.1 -P "$(my_var MY_PORT "$1")" -uzd -p"$MY_PASS" \
+    -N -B "$2" -e "$3"
 }
 
 # start_pdns NAME: PowerDNS (gmysql on mariadb NAME, database pdns) on 127.0.0.1:$DNS_PORT
