@@ -12,7 +12,10 @@
  * A backend whose server answers nothing is skipped (reported once), never
  * marked wholesale: a dead server is the drain's retry business.
  * --deep compares records: AXFR from the server where it allows it (ldns),
- * else one query per desired RRset; TTLs are not compared. */
+ * else one query per desired RRset; MySQL backends compare their rows with
+ * the desired records, then (where `verify:` names the server in front)
+ * what that server answers. TTLs are not compared, nor DNSSEC records
+ * per DNSSEC type unless both sides have some. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -551,12 +554,49 @@ int heal_run(const struct config *cfg, struct store *st, const struct heal_opts 
 
 /* ------------------------------------------------------------------ deep */
 
-static int heal_skip_type(ldns_rr_type t)
+static int heal_has_type(const ldns_rr_list *l, ldns_rr_type t)
 {
-	/* what a signing server adds on its own */
-	return t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3 ||
-	       t == LDNS_RR_TYPE_NSEC3PARAM || t == LDNS_RR_TYPE_DNSKEY || t == LDNS_RR_TYPE_CDS ||
-	       t == LDNS_RR_TYPE_CDNSKEY || t == LDNS_RR_TYPE_ZONEMD;
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == t)
+			return 1;
+	return 0;
+}
+
+static void heal_drop_type(ldns_rr_list *l, ldns_rr_type t)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(l, i);
+
+		if (ldns_rr_get_type(rr) == t) {
+			ldns_rr_free(rr);
+			continue;
+		}
+		ldns_rr_list_set_rr(l, rr, o++);
+	}
+	ldns_rr_list_set_rr_count(l, o);
+}
+
+/* A DNSSEC type is compared only when both sides have records of it: what
+ * a signing server adds, or what a server drops from a presigned zone
+ * (PowerDNS serves NSEC3 rows but no RRSIG/DNSKEY without PRESIGNED), is
+ * not something applying the zone again would change. */
+static void heal_dnssec_align(ldns_rr_list *want, ldns_rr_list *got)
+{
+	static const ldns_rr_type types[] = {
+		LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_NSEC, LDNS_RR_TYPE_NSEC3, LDNS_RR_TYPE_NSEC3PARAM,
+		LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_CDS, LDNS_RR_TYPE_CDNSKEY, LDNS_RR_TYPE_ZONEMD,
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof types / sizeof types[0]; k++)
+		if (heal_has_type(want, types[k]) != heal_has_type(got, types[k])) {
+			heal_drop_type(want, types[k]);
+			heal_drop_type(got, types[k]);
+		}
 }
 
 /* Sort canonically and drop duplicates (an AXFR repeats the SOA at its end). */
@@ -788,7 +828,6 @@ int heal_deep_zone(const char *host, int port, const char *domain, const char *t
 	ldns_resolver *res = NULL;
 	ldns_rdf *apex = NULL;
 	char name[300];
-	size_t i, o;
 	int diffs = 0;
 
 	if ((want = heal_parse(domain, text, len, err)) == NULL)
@@ -818,17 +857,7 @@ int heal_deep_zone(const char *host, int port, const char *domain, const char *t
 			goto out;
 		}
 	}
-	/* what a signing server adds is not a difference */
-	for (i = 0, o = 0; i < ldns_rr_list_rr_count(got); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(got, i);
-
-		if (heal_skip_type(ldns_rr_get_type(rr)) && ldns_rr_list_rr_count(want) > 0) {
-			ldns_rr_free(rr);
-			continue;
-		}
-		ldns_rr_list_set_rr(got, rr, o++);
-	}
-	ldns_rr_list_set_rr_count(got, o);
+	heal_dnssec_align(want, got);
 	heal_list_norm(got);
 	diffs = heal_diff(want, got, tmpl, fn, arg);
 out:

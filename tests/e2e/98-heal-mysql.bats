@@ -144,6 +144,8 @@ core_id() { sql dc1 coredns "SELECT id FROM zones WHERE zone_name='$1.'"; }
   done < "$T/gone.core"
   $PDNS_CONTROL purge >/dev/null
   $PDNS_CONTROL rediscover >/dev/null
+  [ "$(pdns_serial "m2.$Z")" = 2023010101 ] || { echo "m2: PowerDNS serves '$(pdns_serial "m2.$Z")'"; return 1; }
+  [ -z "$(pdns_serial "m1.$Z")" ] || { echo "m1 still served"; return 1; }
 
   local out want
   verify_run
