@@ -403,7 +403,6 @@ static int heal_mysql(const struct config_backend *be, struct store *st, struct 
 			/* right serial: the rows against the desired records */
 			zd_err_clear(&e);
 			if ((rc = store_zone_get(st, hz->domain, 1, &z, &e)) != 0 || z.text == NULL) {
-				store_zone_clear(&z);
 				if (rc == ZD_ENOENT || rc == 0) {
 					rc = 0;
 					goto next;
@@ -452,13 +451,12 @@ static int heal_mysql(const struct config_backend *be, struct store *st, struct 
 				}
 			}
 			if (diffs == 0 && q[i].nrows != nwant) {
-				/* not deep (or the rows compare equal apart from duplicates) */
+				/* not deep, or records equal but repeated (duplicate rows) */
 				diffs = 1;
 				snprintf(why, sizeof why, "heal: %zu rows, desired %zu records", q[i].nrows,
 				         nwant);
-				if (!o->deep)
-					heal_report(fn, arg, be->name, hz->domain, "differs", 1, hz->serial, 1,
-					            q[i].got_serial);
+				heal_report(fn, arg, be->name, hz->domain, "differs", 1, hz->serial, 1,
+				            q[i].got_serial);
 			}
 			if (diffs > 0) {
 				bad = 1;
