@@ -1,4 +1,5 @@
 /* zonedrop-reconcile.c -- orphans against DirectAdmin listings, healing of every backend */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 
 
 static const char usage_text[] =
-	"usage: zonedrop-reconcile [-c FILE] [-h] [-n | -y] [-O | -H] [-s SERVER]\n"
+	"usage: zonedrop-reconcile [-c FILE] [-h] [-n | -y] [-O | -H] [-D] [-s SERVER]\n"
 	"                          [-t SECONDS] [-T SECONDS]\n"
 	"\n"
 	"  -c FILE     config (default $ZONEDROP_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
@@ -24,12 +25,14 @@ static const char usage_text[] =
 	"  -y          delete orphans although reconcile.dry_run is true (max_deletes holds)\n"
 	"  -O          orphans only (no healing)\n"
 	"  -H          healing only (no DirectAdmin listings)\n"
+	"  -D, --deep  healing compares every record, not only the SOA serial\n"
 	"  -s SERVER   only this reconcile.directadmin entry (hostname or url)\n"
 	"  -t SECONDS  per HTTP request and per backend check (default 30 / 10)\n"
 	"  -T SECONDS  the whole run (default 600)\n"
 	"  -h          this help\n"
 	"Output: orphan<TAB>server<TAB>domain<TAB>deleted|dry-run|over-cap|changed\n"
 	"        heal<TAB>backend<TAB>domain<TAB>missing|stale|unwanted|differs<TAB>desired<TAB>served\n"
+	"             [<TAB>-RR desired, not served | +RR served, not desired]  (-D)\n"
 	"Exit: 0 done (orphans and mismatches handled or reported), 1 a listing was\n"
 	"      unusable, orphans over max_deletes, or a backend could not be checked,\n"
 	"      2 usage or configuration error,\n"
@@ -70,8 +73,14 @@ static void report(const struct reconcile_report *r, void *arg)
 			snprintf(want, sizeof want, "%u", r->m->want_serial);
 		if (r->m->has_got)
 			snprintf(got, sizeof got, "%u", r->m->got_serial);
-		printf("heal\t%s\t%s\t%s\t%s\t%s\n", tsv(a, sizeof a, r->server),
+		printf("heal\t%s\t%s\t%s\t%s\t%s", tsv(a, sizeof a, r->server),
 		       tsv(b, sizeof b, r->domain), tsv(w, sizeof w, r->what), want, got);
+		if (r->m->record != NULL) {
+			char rec[1100];
+
+			printf("\t%s", tsv(rec, sizeof rec, r->m->record));
+		}
+		putchar('\n');
 	} else {
 		printf("%s\t%s\t%s\t%s\n", r->kind, tsv(a, sizeof a, r->server),
 		       tsv(b, sizeof b, r->domain), tsv(w, sizeof w, r->what));
@@ -86,12 +95,16 @@ int main(int argc, char **argv)
 	struct zd_err err = { 0 };
 	const char *arg_c = NULL;
 	int ch, rc, only_orphans = 0, only_heal = 0;
+	static const struct option longopts[] = {
+		{ "deep", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	memset(&o, 0, sizeof o);
 	o.dry_run = -1;
 	log_init("zonedrop-reconcile", LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "c:nyOHs:t:T:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:nyOHDs:t:T:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			arg_c = optarg;
@@ -107,6 +120,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			only_heal = 1;
+			break;
+		case 'D':
+			o.deep = 1;
 			break;
 		case 's':
 			o.only_server = optarg;
@@ -125,7 +141,7 @@ int main(int argc, char **argv)
 			usage(EX_USAGE);
 		}
 	}
-	if (optind != argc || (only_orphans && only_heal))
+	if (optind != argc || (only_orphans && only_heal) || (only_orphans && o.deep))
 		usage(EX_USAGE);
 	o.orphans = !only_heal;
 	o.heal = !only_orphans;

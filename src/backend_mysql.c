@@ -1239,64 +1239,281 @@ int backend_mysql_probe(const struct config_backend *be, struct zd_err *err)
 	return rc;
 }
 
-/* ---- healing: read back without writing (zonedrop-reconcile, zonedrop verify) ---- */
+/* ---- healing: read back without writing (zonedrop-reconcile, zonedrop verify) ----
+ *
+ * Self-contained on purpose (uses only the connection and string helpers
+ * above): zones are looked up in chunks of MY_CHECK_CHUNK names, one grouped
+ * SELECT each for the zone row, the served row count and the SOA, and one
+ * more for the rows themselves when the caller wants them (--deep). Only
+ * rows the server would answer count: PowerDNS disabled=0 with a type
+ * (rectify's empty non-terminals have none), CoreDNS online!=0. */
+
+#define MY_CHECK_CHUNK 500
+
+void backend_rows_check_clear(struct backend_rows_check *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->nrrs; i++)
+		free(q->rrs[i]);
+	free(q->rrs);
+	q->rrs = NULL;
+	q->nrrs = 0;
+}
+
+struct my_check_key {
+	char key[300];
+	size_t i;
+};
+
+static int my_check_key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct my_check_key *)a)->key, ((const struct my_check_key *)b)->key);
+}
+
+static struct backend_rows_check *my_check_find(struct my_check_key *k, size_t m,
+                                                struct backend_rows_check *q, const char *name)
+{
+	struct my_check_key want, *hit;
+
+	str_copy(want.key, name, sizeof want.key);
+	str_lower(want.key);
+	hit = bsearch(&want, k, m, sizeof *k, my_check_key_cmp);
+	return hit ? &q[hit->i] : NULL;
+}
+
+/* serial = third field of "mname rname serial refresh ..." */
+static uint32_t my_check_serial(const char *soa)
+{
+	const char *p = soa;
+	int f;
+
+	for (f = 0; f < 2 && p != NULL; f++) {
+		p = strchr(p, ' ');
+		if (p != NULL)
+			while (*p == ' ')
+				p++;
+	}
+	return p != NULL ? (uint32_t)strtoul(p, NULL, 10) : 0;
+}
+
+static int my_check_type_is(const char *type, const char *want)
+{
+	for (; *type != '\0' && *want != '\0'; type++, want++)
+		if (toupper((unsigned char)*type) != *want)
+			return 0;
+	return *type == '\0' && *want == '\0';
+}
+
+/* One row as an RR in presentation form, owner absolute: PowerDNS names and
+ * contents lack the final dot (the caller parses with origin "."); a
+ * PowerDNS MX/SRV whose content lacks the priority gets the prio column. */
+static char *my_check_rr(const struct myconn *c, const char *zone, const char *name,
+                         const char *type, const char *content, const char *ttl, const char *prio)
+{
+	struct sbuf s = { 0 };
+	size_t fields = 0, want = 0;
+	const char *p;
+
+	if (c->pdns) {
+		sb_cat(&s, name);
+		sb_cat(&s, ".");
+	} else if (strcmp(name, "@") == 0) {
+		sb_cat(&s, zone);
+	} else {
+		sb_printf(&s, "%s.%s", name, zone);
+	}
+	sb_printf(&s, " %s IN %s ", ttl ? ttl : "0", type);
+	if (c->pdns && prio != NULL) {
+		if (my_check_type_is(type, "MX"))
+			want = 2;
+		else if (my_check_type_is(type, "SRV"))
+			want = 4;
+		for (p = content; want > 0 && *p != '\0'; ) {
+			while (*p == ' ')
+				p++;
+			if (*p == '\0')
+				break;
+			fields++;
+			while (*p != '\0' && *p != ' ')
+				p++;
+		}
+		if (want > 0 && fields + 1 == want)
+			sb_printf(&s, "%s ", prio);
+	}
+	sb_cat(&s, content);
+	if (s.oom) {
+		sb_free(&s);
+		return NULL;
+	}
+	return s.p;
+}
+
+static int my_check_rows(struct myconn *c, struct my_check_key *k, size_t m,
+                         struct backend_rows_check *q, struct zd_err *err)
+{
+	struct sbuf s = { 0 };
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	size_t j, asked = 0;
+	int rc = 0;
+
+	if (c->pdns)
+		sb_printf(&s, "SELECT d.name, r.name, r.type, r.content, r.ttl, r.prio FROM %s d JOIN "
+		          "%s r ON r.domain_id=d.id AND r.disabled=0 AND r.type IS NOT NULL AND "
+		          "r.type<>'' WHERE d.name IN (", c->zt, c->rt);
+	else
+		sb_printf(&s, "SELECT z.zone_name, r.hostname, r.type, r.data, r.ttl, NULL FROM %s z "
+		          "JOIN %s r ON r.zone_id=z.id AND r.online<>0 WHERE z.zone_name IN (",
+		          c->zt, c->rt);
+	for (j = 0; j < m; j++) {
+		if (!q[k[j].i].want_rows)
+			continue;
+		if (asked++ > 0)
+			sb_cat(&s, ",");
+		sb_quote(&s, c->my, k[j].key);
+	}
+	sb_cat(&s, ")");
+	if (asked == 0)
+		goto out;
+	if (s.oom) {
+		rc = zd_err_set(err, ZD_ENOMEM, "backend %s: out of memory", c->be->name);
+		goto out;
+	}
+	if ((rc = my_exec(c, s.p, s.len, err)) != 0)
+		goto out;
+	if ((res = mysql_use_result(c->my)) == NULL) {
+		rc = zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+		goto out;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		struct backend_rows_check *z;
+		char zone[300], **nr, *rr;
+
+		if (row[0] == NULL || row[1] == NULL || row[2] == NULL || row[3] == NULL)
+			continue;
+		if ((z = my_check_find(k, m, q, row[0])) == NULL || !z->want_rows)
+			continue;
+		/* CoreDNS zone names carry the dot already */
+		snprintf(zone, sizeof zone, "%s", row[0]);
+		rr = my_check_rr(c, zone, row[1], row[2], row[3], row[4], row[5]);
+		nr = rr != NULL ? realloc(z->rrs, (z->nrrs + 1) * sizeof *nr) : NULL;
+		if (nr == NULL) {
+			free(rr);
+			rc = zd_err_set(err, ZD_ENOMEM, "backend %s: out of memory", c->be->name);
+			break;
+		}
+		z->rrs = nr;
+		z->rrs[z->nrrs++] = rr;
+	}
+	if (rc == 0 && mysql_errno(c->my) != 0)
+		rc = zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+	while (row != NULL && (row = mysql_fetch_row(res)) != NULL)
+		;   /* drain what is left after an error */
+out:
+	if (res != NULL)
+		mysql_free_result(res);
+	sb_free(&s);
+	return rc;
+}
+
+static int my_check_chunk(struct myconn *c, struct my_check_key *k, size_t m,
+                          struct backend_rows_check *q, struct zd_err *err)
+{
+	struct sbuf s = { 0 };
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	size_t j;
+	int rc;
+
+	qsort(k, m, sizeof *k, my_check_key_cmp);
+	if (c->pdns)
+		sb_printf(&s, "SELECT d.name, COUNT(r.id), MAX(IF(r.type='SOA',r.content,NULL)) FROM %s d "
+		          "LEFT JOIN %s r ON r.domain_id=d.id AND r.disabled=0 AND r.type IS NOT NULL "
+		          "AND r.type<>'' WHERE d.name IN (", c->zt, c->rt);
+	else
+		sb_printf(&s, "SELECT z.zone_name, COUNT(r.id), MAX(IF(r.type='SOA',r.data,NULL)) FROM %s z "
+		          "LEFT JOIN %s r ON r.zone_id=z.id AND r.online<>0 WHERE z.zone_name IN (",
+		          c->zt, c->rt);
+	for (j = 0; j < m; j++) {
+		if (j > 0)
+			sb_cat(&s, ",");
+		sb_quote(&s, c->my, k[j].key);
+	}
+	sb_printf(&s, ") GROUP BY %s", c->pdns ? "d.id, d.name" : "z.id, z.zone_name");
+	if (s.oom) {
+		rc = zd_err_set(err, ZD_ENOMEM, "backend %s: out of memory", c->be->name);
+		goto out;
+	}
+	if ((rc = my_exec(c, s.p, s.len, err)) != 0)
+		goto out;
+	if ((res = mysql_store_result(c->my)) == NULL) {
+		rc = zd_err_set(err, ZD_EIO, "backend %s: %s", c->be->name, mysql_error(c->my));
+		goto out;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		struct backend_rows_check *z;
+
+		if (row[0] == NULL || (z = my_check_find(k, m, q, row[0])) == NULL)
+			continue;
+		z->zone_row = 1;
+		z->nrows = row[1] ? (size_t)strtoull(row[1], NULL, 10) : 0;
+		if (row[2] != NULL) {
+			z->has_soa = 1;
+			z->got_serial = my_check_serial(row[2]);
+		}
+	}
+	mysql_free_result(res);
+	res = NULL;
+	rc = my_check_rows(c, k, m, q, err);
+out:
+	sb_free(&s);
+	return rc;
+}
 
 int backend_mysql_check(const struct config_backend *be, struct backend_rows_check *q, size_t n,
                         struct zd_err *err)
 {
 	struct myconn c;
-	size_t i;
+	struct my_check_key *k = NULL;
+	size_t i, m;
 	int rc;
 
+	for (i = 0; i < n; i++) {
+		q[i].zone_row = q[i].has_soa = 0;
+		q[i].got_serial = 0;
+		q[i].nrows = 0;
+		q[i].rrs = NULL;
+		q[i].nrrs = 0;
+	}
+	if (n == 0)
+		return 0;
 	if ((rc = my_connect(&c, be, err)) != 0)
 		return rc;
-	for (i = 0; i < n && rc == 0; i++) {
-		struct backend_zone bz;
-		struct myzone mz;
-		size_t nrows = 0;
-		char why[160] = "";
-		int r;
-
-		q[i].found = 0;
-		q[i].got_serial = 0;
-		q[i].rows_ok = 0;
-		q[i].why[0] = '\0';
-		memset(&bz, 0, sizeof bz);
-		bz.domain = (char *)q[i].domain;
-		bz.present = q[i].want_present;
-		bz.text = (char *)q[i].text;
-		bz.text_len = q[i].text_len;
-		if (q[i].want_present && q[i].text != NULL) {
-			if (myzone_parse(&mz, &bz, c.pdns, why, sizeof why) == 0) {
-				nrows = mz.n;
-				myzone_free(&mz);
-			}
-		}
-		/* my_readback: 0 as expected, 1 differs (why), <0 error */
-		r = my_readback(&c, &bz, nrows, q[i].serial, why, sizeof why, err);
-		if (r < 0) {
-			rc = r;
-			break;
-		}
-		if (!q[i].want_present) {
-			q[i].found = r == 1;
-		} else if (r == 0) {
-			q[i].found = 1;
-			q[i].got_serial = q[i].serial;
-			q[i].rows_ok = 1;
-		} else if (strstr(why, "missing") == NULL) {
-			unsigned long long got_rows = 0;
-			unsigned long got_serial = 0;
-
-			q[i].found = 1;
-			/* "read back R rows, serial S; expected ..." */
-			if (sscanf(why, "read back %llu rows, serial %lu", &got_rows, &got_serial) == 2)
-				q[i].got_serial = (uint32_t)got_serial;
-			q[i].rows_ok = q[i].text == NULL || got_rows == nrows;
-		}
-		str_copy(q[i].why, why, sizeof q[i].why);
-		mysql_rollback(c.my);
+	k = calloc(n < MY_CHECK_CHUNK ? n : MY_CHECK_CHUNK, sizeof *k);
+	if (k == NULL) {
+		rc = zd_err_set(err, ZD_ENOMEM, "backend %s: out of memory", be->name);
+		goto out;
 	}
+	/* one read-only transaction: every chunk sees the same snapshot */
+	if ((rc = my_execs(&c, "START TRANSACTION WITH CONSISTENT SNAPSHOT", err)) != 0)
+		goto out;
+	for (i = 0; i < n && rc == 0; i += m) {
+		size_t j;
+
+		m = n - i < MY_CHECK_CHUNK ? n - i : MY_CHECK_CHUNK;
+		for (j = 0; j < m; j++) {
+			my_zone_key(&c, q[i + j].domain, k[j].key, sizeof k[j].key);
+			k[j].i = i + j;
+		}
+		rc = my_check_chunk(&c, k, m, q, err);
+	}
+	mysql_rollback(c.my);
+	if (rc != 0)
+		for (i = 0; i < n; i++)
+			backend_rows_check_clear(&q[i]);
+out:
+	free(k);
 	my_close(&c);
 	return rc;
 }

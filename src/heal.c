@@ -12,7 +12,10 @@
  * A backend whose server answers nothing is skipped (reported once), never
  * marked wholesale: a dead server is the drain's retry business.
  * --deep compares records: AXFR from the server where it allows it (ldns),
- * else one query per desired RRset; TTLs are not compared. */
+ * else one query per desired RRset; MySQL backends compare their rows with
+ * the desired records, then (where `verify:` names the server in front)
+ * what that server answers. TTLs are not compared, nor DNSSEC records
+ * per DNSSEC type unless both sides have some. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,78 +282,212 @@ out:
 	return rc;
 }
 
+/* forward: the record comparison below */
+static ldns_rr_list *heal_parse(const char *domain, const char *text, size_t len,
+                                struct zd_err *err);
+static void heal_list_norm(ldns_rr_list *l);
+static int heal_diff(const ldns_rr_list *want, const ldns_rr_list *got,
+                     const struct heal_mismatch *tmpl, heal_report_fn fn, void *arg);
+
+/* The rows the MySQL backends write for a zone: its SOA and every other record. */
+static size_t heal_row_count(const ldns_rr_list *l)
+{
+	size_t i, n = 0;
+
+	for (i = 1; i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) != LDNS_RR_TYPE_SOA)
+			n++;
+	return ldns_rr_list_rr_count(l) > 0 ? n + 1 : 0;
+}
+
+/* --deep on MySQL: the rows (as RRs) against the desired records; a row
+ * ldns cannot read is reported as served but not desired. Returns the
+ * number of differences. */
+static int heal_rows_deep(const struct backend_rows_check *q, ldns_rr_list *want,
+                          const struct heal_mismatch *tmpl, heal_report_fn fn, void *arg)
+{
+	ldns_rr_list *got = ldns_rr_list_new();
+	ldns_rdf *root = ldns_dname_new_frm_str(".");
+	size_t i;
+	int diffs = 0;
+
+	if (got == NULL || root == NULL) {
+		ldns_rr_list_free(got);
+		ldns_rdf_deep_free(root);
+		return -1;
+	}
+	for (i = 0; i < q->nrrs; i++) {
+		ldns_rr *rr = NULL;
+
+		if (ldns_rr_new_frm_str(&rr, q->rrs[i], 0, root, NULL) == LDNS_STATUS_OK) {
+			ldns_rr_list_push_rr(got, rr);
+		} else {
+			struct heal_mismatch m = *tmpl;
+			char rec[1024];
+
+			snprintf(rec, sizeof rec, "+%s (unreadable row)", q->rrs[i]);
+			m.record = rec;
+			diffs++;
+			if (fn != NULL)
+				fn(&m, arg);
+		}
+	}
+	heal_list_norm(got);
+	diffs += heal_diff(want, got, tmpl, fn, arg);
+	ldns_rr_list_deep_free(got);
+	ldns_rdf_deep_free(root);
+	return diffs;
+}
+
+/* MySQL backends by their rows: zone row, SOA serial, the number of rows
+ * against the desired records; --deep compares the rows record by record,
+ * then (where `verify:` names the server in front, e.g. PowerDNS) what it
+ * serves. */
 static int heal_mysql(const struct config_backend *be, struct store *st, struct heal_collect *c,
                       const struct heal_opts *o, heal_report_fn fn, void *arg,
                       struct heal_stats *hs, struct zd_err *err)
 {
 	struct backend_rows_check *q = NULL;
-	struct store_zone *zt = NULL;
+	int64_t timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HEAL_TIMEOUT_MS;
 	size_t i;
 	struct zd_err e;
 	int rc = 0, bad = 0;
 
 	if (c->n == 0)
 		return 0;
-	q = calloc(c->n, sizeof *q);
-	zt = calloc(c->n, sizeof *zt);
-	if (q == NULL || zt == NULL) {
-		rc = zd_err_set(err, ZD_ENOMEM, "out of memory");
-		goto out;
-	}
+	if ((q = calloc(c->n, sizeof *q)) == NULL)
+		return zd_err_set(err, ZD_ENOMEM, "out of memory");
 	for (i = 0; i < c->n; i++) {
 		q[i].domain = c->z[i].domain;
-		q[i].want_present = c->z[i].want_present;
-		q[i].serial = c->z[i].serial;
-		/* the row count is compared with the records of the desired text */
-		if (q[i].want_present && store_zone_get(st, c->z[i].domain, 1, &zt[i], &e) == 0) {
-			q[i].text = zt[i].text;
-			q[i].text_len = zt[i].text_len;
-		}
+		q[i].want_rows = o->deep && c->z[i].want_present;
 	}
 	zd_err_clear(&e);
 	if (backend_mysql_check(be, q, c->n, &e) != 0) {
 		log_warning(NULL, "backend=%s not checked: %s", be->name, zd_err_str(&e));
 		hs->backends_skipped++;
-		rc = 1;
-		goto out;
+		free(q);
+		return 1;
 	}
 	hs->backends++;
 	hs->zones += c->n;
 	for (i = 0; i < c->n; i++) {
+		const struct heal_zone *hz = &c->z[i];
+		ldns_rr_list *want = NULL;
+		struct store_zone z;
+		struct heal_mismatch t;
 		const char *what = NULL;
-		enum store_heal mode = STORE_HEAL_ADD;
-		char why[128];
+		enum store_heal mode = STORE_HEAL_RELOAD;
+		size_t nwant = 0;
+		char why[160];
+		int diffs = 0;
 
-		if (q[i].want_present) {
-			if (!q[i].found) {
-				what = "missing";
-			} else if (q[i].got_serial != q[i].serial) {
-				what = "stale";
-				mode = STORE_HEAL_RELOAD;
-			} else if (!q[i].rows_ok) {
-				what = "differs";
-				mode = STORE_HEAL_RELOAD;
+		memset(&z, 0, sizeof z);
+		if (!hz->want_present) {
+			if (q[i].zone_row) {
+				what = "unwanted";
+				mode = STORE_HEAL_REMOVE;
+				snprintf(why, sizeof why, "heal: unwanted (deleted, still in %s with %zu rows)",
+				         be->type == BACKEND_POWERDNS_MYSQL ? "domains" : "the zones table",
+				         q[i].nrows);
 			}
-		} else if (q[i].found) {
-			what = "unwanted";
-			mode = STORE_HEAL_REMOVE;
+		} else if (!q[i].zone_row || !q[i].has_soa) {
+			what = "missing";
+			mode = q[i].zone_row ? STORE_HEAL_RELOAD : STORE_HEAL_ADD;
+			snprintf(why, sizeof why, "heal: missing (%s)",
+			         q[i].zone_row ? "zone row without an SOA row" : "no zone row");
+		} else if (q[i].got_serial != hz->serial) {
+			what = "stale";
+			snprintf(why, sizeof why, "heal: stale (SOA row serial %u, desired %u)",
+			         q[i].got_serial, hz->serial);
+		} else {
+			/* right serial: the rows against the desired records */
+			zd_err_clear(&e);
+			if ((rc = store_zone_get(st, hz->domain, 1, &z, &e)) != 0 || z.text == NULL) {
+				if (rc == ZD_ENOENT || rc == 0) {
+					rc = 0;
+					goto next;
+				}
+				*err = e;
+				goto out;
+			}
+			want = heal_parse(hz->domain, z.text, z.text_len, &e);
+			if (want == NULL) {
+				log_warning(hz->domain, "backend=%s not compared: %s", be->name, zd_err_str(&e));
+				bad = 1;
+				goto next;
+			}
+			nwant = heal_row_count(want);
+			memset(&t, 0, sizeof t);
+			t.backend = be->name;
+			t.domain = hz->domain;
+			t.what = "differs";
+			t.has_want = t.has_got = 1;
+			t.want_serial = hz->serial;
+			t.got_serial = q[i].got_serial;
+			if (o->deep) {
+				heal_list_norm(want);
+				diffs = heal_rows_deep(&q[i], want, &t, fn, arg);
+				if (diffs < 0) {
+					rc = zd_err_set(err, ZD_ENOMEM, "out of memory");
+					goto out;
+				}
+				if (diffs == 0 && be->verify_set) {
+					zd_err_clear(&e);
+					diffs = heal_deep_zone(be->verify_host ? be->verify_host : "127.0.0.1",
+					                       be->verify_port > 0 ? be->verify_port : 53,
+					                       hz->domain, z.text, z.text_len, timeout_ms, &t, fn,
+					                       arg, &e);
+					if (diffs < 0) {
+						log_warning(hz->domain, "backend=%s deep check: %s", be->name,
+						            zd_err_str(&e));
+						bad = 1;
+						diffs = 0;
+					} else if (diffs > 0) {
+						snprintf(why, sizeof why, "heal: served records differ (%d)", diffs);
+					}
+				} else if (diffs > 0) {
+					snprintf(why, sizeof why, "heal: rows differ from the desired records (%d)",
+					         diffs);
+				}
+			}
+			if (diffs == 0 && q[i].nrows != nwant) {
+				/* not deep, or records equal but repeated (duplicate rows) */
+				diffs = 1;
+				snprintf(why, sizeof why, "heal: %zu rows, desired %zu records", q[i].nrows,
+				         nwant);
+				heal_report(fn, arg, be->name, hz->domain, "differs", 1, hz->serial, 1,
+				            q[i].got_serial);
+			}
+			if (diffs > 0) {
+				bad = 1;
+				hs->mismatches++;
+				if ((rc = heal_mark(st, o, be->name, hz->domain, STORE_HEAL_RELOAD, why, hs,
+				                    err)) < 0)
+					goto out;
+			}
+			goto next;
 		}
 		if (what == NULL)
-			continue;
+			goto next;
 		bad = 1;
 		hs->mismatches++;
-		heal_report(fn, arg, be->name, c->z[i].domain, what, q[i].want_present, q[i].serial,
-		            q[i].found, q[i].got_serial);
-		snprintf(why, sizeof why, "heal: %s (rows: %s)", what, q[i].why[0] ? q[i].why : "-");
-		if ((rc = heal_mark(st, o, be->name, c->z[i].domain, mode, why, hs, err)) < 0)
+		heal_report(fn, arg, be->name, hz->domain, what, hz->want_present, hz->serial,
+		            q[i].has_soa, q[i].got_serial);
+		if ((rc = heal_mark(st, o, be->name, hz->domain, mode, why, hs, err)) < 0)
 			goto out;
-	}
-	rc = bad;
+next:
+		ldns_rr_list_deep_free(want);
+		store_zone_clear(&z);
+		continue;
 out:
-	if (zt != NULL)
-		for (i = 0; i < c->n; i++)
-			store_zone_clear(&zt[i]);
-	free(zt);
+		ldns_rr_list_deep_free(want);
+		store_zone_clear(&z);
+		break;
+	}
+	if (rc >= 0)
+		rc = bad;
+	for (i = 0; i < c->n; i++)
+		backend_rows_check_clear(&q[i]);
 	free(q);
 	return rc;
 }
@@ -415,12 +552,49 @@ int heal_run(const struct config *cfg, struct store *st, const struct heal_opts 
 
 /* ------------------------------------------------------------------ deep */
 
-static int heal_skip_type(ldns_rr_type t)
+static int heal_has_type(const ldns_rr_list *l, ldns_rr_type t)
 {
-	/* what a signing server adds on its own */
-	return t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3 ||
-	       t == LDNS_RR_TYPE_NSEC3PARAM || t == LDNS_RR_TYPE_DNSKEY || t == LDNS_RR_TYPE_CDS ||
-	       t == LDNS_RR_TYPE_CDNSKEY || t == LDNS_RR_TYPE_ZONEMD;
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == t)
+			return 1;
+	return 0;
+}
+
+static void heal_drop_type(ldns_rr_list *l, ldns_rr_type t)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(l, i);
+
+		if (ldns_rr_get_type(rr) == t) {
+			ldns_rr_free(rr);
+			continue;
+		}
+		ldns_rr_list_set_rr(l, rr, o++);
+	}
+	ldns_rr_list_set_rr_count(l, o);
+}
+
+/* A DNSSEC type is compared only when both sides have records of it: what
+ * a signing server adds, or what a server drops from a presigned zone
+ * (PowerDNS serves NSEC3 rows but no RRSIG/DNSKEY without PRESIGNED), is
+ * not something applying the zone again would change. */
+static void heal_dnssec_align(ldns_rr_list *want, ldns_rr_list *got)
+{
+	static const ldns_rr_type types[] = {
+		LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_NSEC, LDNS_RR_TYPE_NSEC3, LDNS_RR_TYPE_NSEC3PARAM,
+		LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_CDS, LDNS_RR_TYPE_CDNSKEY, LDNS_RR_TYPE_ZONEMD,
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof types / sizeof types[0]; k++)
+		if (heal_has_type(want, types[k]) != heal_has_type(got, types[k])) {
+			heal_drop_type(want, types[k]);
+			heal_drop_type(got, types[k]);
+		}
 }
 
 /* Sort canonically and drop duplicates (an AXFR repeats the SOA at its end). */
@@ -608,6 +782,42 @@ static void heal_rr_text(const ldns_rr *rr, char sign, char *out, size_t outsz)
 	free(s);
 }
 
+/* Both lists normalised: report "-RR" desired but absent, "+RR" present but
+ * not desired. Returns the number of differences. */
+static int heal_diff(const ldns_rr_list *want, const ldns_rr_list *got,
+                     const struct heal_mismatch *tmpl, heal_report_fn fn, void *arg)
+{
+	size_t i = 0, j = 0, nw = ldns_rr_list_rr_count(want), ng = ldns_rr_list_rr_count(got);
+	char rec[1024];
+	int diffs = 0;
+
+	while (i < nw || j < ng) {
+		int c;
+		struct heal_mismatch m = *tmpl;
+
+		if (i >= nw)
+			c = 1;
+		else if (j >= ng)
+			c = -1;
+		else
+			c = ldns_rr_compare(ldns_rr_list_rr(want, i), ldns_rr_list_rr(got, j));
+		if (c == 0) {
+			i++;
+			j++;
+			continue;
+		}
+		if (c < 0)
+			heal_rr_text(ldns_rr_list_rr(want, i++), '-', rec, sizeof rec);
+		else
+			heal_rr_text(ldns_rr_list_rr(got, j++), '+', rec, sizeof rec);
+		m.record = rec;
+		diffs++;
+		if (fn != NULL)
+			fn(&m, arg);
+	}
+	return diffs;
+}
+
 int heal_deep_zone(const char *host, int port, const char *domain, const char *text,
                    size_t len, int64_t timeout_ms, const struct heal_mismatch *tmpl,
                    heal_report_fn fn, void *arg, struct zd_err *err)
@@ -615,8 +825,7 @@ int heal_deep_zone(const char *host, int port, const char *domain, const char *t
 	ldns_rr_list *want = NULL, *got = NULL;
 	ldns_resolver *res = NULL;
 	ldns_rdf *apex = NULL;
-	char name[300], rec[1024];
-	size_t i = 0, j = 0, nw, ng, o;
+	char name[300];
 	int diffs = 0;
 
 	if ((want = heal_parse(domain, text, len, err)) == NULL)
@@ -646,45 +855,9 @@ int heal_deep_zone(const char *host, int port, const char *domain, const char *t
 			goto out;
 		}
 	}
-	/* what a signing server adds is not a difference */
-	for (i = 0, o = 0; i < ldns_rr_list_rr_count(got); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(got, i);
-
-		if (heal_skip_type(ldns_rr_get_type(rr)) && ldns_rr_list_rr_count(want) > 0) {
-			ldns_rr_free(rr);
-			continue;
-		}
-		ldns_rr_list_set_rr(got, rr, o++);
-	}
-	ldns_rr_list_set_rr_count(got, o);
+	heal_dnssec_align(want, got);
 	heal_list_norm(got);
-	nw = ldns_rr_list_rr_count(want);
-	ng = ldns_rr_list_rr_count(got);
-	i = j = 0;
-	while (i < nw || j < ng) {
-		int c;
-		struct heal_mismatch m = *tmpl;
-
-		if (i >= nw)
-			c = 1;
-		else if (j >= ng)
-			c = -1;
-		else
-			c = ldns_rr_compare(ldns_rr_list_rr(want, i), ldns_rr_list_rr(got, j));
-		if (c == 0) {
-			i++;
-			j++;
-			continue;
-		}
-		if (c < 0)
-			heal_rr_text(ldns_rr_list_rr(want, i++), '-', rec, sizeof rec);
-		else
-			heal_rr_text(ldns_rr_list_rr(got, j++), '+', rec, sizeof rec);
-		m.record = rec;
-		diffs++;
-		if (fn != NULL)
-			fn(&m, arg);
-	}
+	diffs = heal_diff(want, got, tmpl, fn, arg);
 out:
 	ldns_rdf_deep_free(apex);
 	if (res != NULL)

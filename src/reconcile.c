@@ -324,6 +324,7 @@ int reconcile_run(const struct config *cfg, const struct reconcile_opts *o,
 		 * deleting orphans) leaves it on; an explicit dry run (-n) reports only */
 		ho.mark = o->dry_run == 1 ? 0 : 1;
 		ho.timeout_ms = o->heal_timeout_ms;
+		ho.deep = o->deep;
 		rc = heal_run(cfg, st, &ho, rc_heal_report, &a, &rs->heal, err);
 		if (rc < 0)
 			goto out;

@@ -72,8 +72,10 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
 	}
 	for (a = 0; (size_t)a < ndoms; a++) {
 		struct store_zone z;
+		memset(&z, 0, sizeof z);
 		if (store_zone_get(st, doms[a], 0, &z, &err) == ZD_ENOENT)
 			warn("[%s] is not held: nothing to verify", doms[a]);
+		store_zone_clear(&z);
 	}
 	zd_err_clear(&err);
 	rc = heal_run(cfg, st, &o, verify_line, &lines, &hs, &err);

@@ -87,25 +87,30 @@ int backend_mysql_db_init(const struct config_backend *be, struct zd_err *err);
 /* Connect and see the tables (check-config). */
 int backend_mysql_probe(const struct config_backend *be, struct zd_err *err);
 
-/* (added for healing) Read back what a MySQL backend holds for each q[i]:
- * found (the zone row exists), got_serial (its SOA row), rows_ok (for a
- * present zone with text: the row count matches the records of the text);
- * why says what differs. One connection, one query per zone. Returns 0, or
- * an error when the database cannot be reached. */
+/* (added for healing) Read back what a MySQL backend holds for each q[i]
+ * (zonedrop verify, zonedrop-reconcile): zone_row (the zones/domains table
+ * names it), has_soa + got_serial (its SOA row), nrows (rows the server
+ * would answer: PowerDNS disabled=0 with a type, CoreDNS online!=0) and,
+ * when want_rows, those rows as RRs in presentation form ("owner ttl IN
+ * type rdata", owner absolute; PowerDNS names without the final dot: parse
+ * with origin "."), owned by q[i] until backend_rows_check_clear(). One
+ * connection, one consistent snapshot, a few grouped SELECTs per 500 zones.
+ * Returns 0, or an error (nothing allocated) when the database cannot be
+ * read. */
 struct backend_rows_check {
 	const char *domain;
-	int want_present;
-	uint32_t serial;
-	const char *text;       /* desired text, may be NULL */
-	size_t text_len;
+	int want_rows;
 	/* results */
-	int found;
+	int zone_row;
+	int has_soa;
 	uint32_t got_serial;
-	int rows_ok;
-	char why[160];
+	size_t nrows;
+	char **rrs;
+	size_t nrrs;
 };
 int backend_mysql_check(const struct config_backend *be, struct backend_rows_check *q, size_t n,
                         struct zd_err *err);
+void backend_rows_check_clear(struct backend_rows_check *q);
 
 /* Check that a backend's configuration is usable (dirs exist, control runs):
  * used by check-config. */

@@ -16,6 +16,7 @@ struct reconcile_opts {
 	int64_t request_timeout_ms;   /* per HTTP request (default 30 s) */
 	int64_t deadline_ms;          /* whole run (default 10 min) */
 	int64_t heal_timeout_ms;      /* DNS answers per backend (default 10 s) */
+	int deep;                     /* healing compares records too (heal_opts.deep) */
 };
 
 struct reconcile_stats {

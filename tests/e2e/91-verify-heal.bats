@@ -166,6 +166,27 @@ old_zone() { da_zone "$1" 2023010101 > "$2"; }
   [ "$vstatus" -eq 0 ] && [ -z "$out" ] || { echo "knot1: exit $vstatus: $out"; cat "$T/verify.stderr"; return 1; }
 }
 
+@test "reconcile --deep marks the zone edited under the same serial, the drain restores it" {
+  # (h2 on NSD still serves 192.0.2.99 from the test above)
+  on nsd expect_answer "h2.$Z" A 192.0.2.99
+  reconcile -H
+  [ "$status" -eq 0 ] && grep -q 'mismatches=0 healed=0' <<<"$output" \
+    || { echo "the serial check saw something: exit $status: $output"; return 1; }
+  reconcile -H --deep
+  [ "$status" -eq 0 ] || { echo "exit $status: $output"; return 1; }
+  grep -q 'backends=3 backends_skipped=0 zones=21 mismatches=1 healed=1' <<<"$output" \
+    || { echo "$output"; return 1; }
+  grep -qP "^heal\tnsd1\th2\.$Z\tdiffers\t2024010101\t2024010101\t\+h2\.$Z\.\s+\d+\s+IN\s+A\s+192\.0\.2\.99$" <<<"$output" \
+    || { echo "$output"; return 1; }
+  drain_ok
+  on nsd expect_answer "h2.$Z" A 192.0.2.10
+  local out
+  verify_run --deep
+  [ "$vstatus" -eq 0 ] && [ -z "$out" ] || { echo "exit $vstatus: $out"; cat "$T/verify.stderr"; return 1; }
+  reconcile -H -D
+  [ "$status" -eq 0 ] && grep -q 'mismatches=0 healed=0' <<<"$output" || { echo "exit $status: $output"; return 1; }
+}
+
 @test "a server that does not answer is skipped: verify and reconcile exit 1, nothing marked" {
   stop_server knot
   local out
