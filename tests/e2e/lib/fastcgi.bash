@@ -5,7 +5,7 @@
 # $ZONEDROP_BIN/zonedrop.cgi ("bin-path", MAXPROCS processes, default 2) on a unix
 # socket; sets HTTP_PORT, ZD_URL, FCGI_SOCK (exported)
 start_lighttpd_fastcgi() {
-  local w=$T/lighttpd-fcgi cgi=$ZONEDROP_BIN/zonedrop.cgi procs=${1:-2}
+  local w=$T/lighttpd-fcgi cgi=$ZONEDROP_BIN/zonedrop.cgi procs=${1:-${ZD_FCGI_PROCS:-2}}
   mkdir -p "$w/empty" "$w/upload"
   HTTP_PORT=$(free_ports 1)
   FCGI_SOCK=$w/zonedrop.sock
