@@ -102,6 +102,8 @@ struct sweep {
 	struct refresh_query *q;
 	size_t nq;
 	int concurrency;
+	int per_master;          /* in flight per master */
+	int64_t timeout_ms;      /* one try's wait */
 	int fd4, fd6;
 	int32_t *idmap;          /* 65536: ID -> query index, -1 free */
 	size_t *ready;           /* ring of masters with queued zones and room */
@@ -129,7 +131,7 @@ static void sweep_ready_push(struct sweep *s, size_t mi)
 {
 	struct refresh_master *m = &s->m[mi];
 
-	if (m->in_ready || m->down || m->qhead < 0 || m->inflight >= REFRESH_MASTER_INFLIGHT)
+	if (m->in_ready || m->down || m->qhead < 0 || m->inflight >= s->per_master)
 		return;
 	m->in_ready = 1;
 	s->ready[(s->rhead + s->rlen) % s->nm] = mi;
@@ -359,7 +361,8 @@ static int sweep_socket(int family, int *fd, struct zd_err *err)
 }
 
 int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query *q, size_t nq,
-                      int concurrency, int64_t deadline, size_t *sent, struct zd_err *err)
+                      int concurrency, int per_master, int64_t timeout_ms, int64_t deadline,
+                      size_t *sent, struct zd_err *err)
 {
 	struct sweep s;
 	size_t i;
@@ -372,6 +375,10 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 	s.q = q;
 	s.nq = nq;
 	s.concurrency = concurrency < 1 ? 1 : concurrency > 4096 ? 4096 : concurrency;
+	s.per_master = per_master < 1 ? REFRESH_MASTER_INFLIGHT : per_master;
+	if (s.per_master > s.concurrency)
+		s.per_master = s.concurrency;
+	s.timeout_ms = timeout_ms < 1 ? REFRESH_SOA_TIMEOUT_MS : timeout_ms;
 	s.fhead = s.ftail = -1;
 	*sent = 0;
 	if (nq == 0)
@@ -423,7 +430,7 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 		if (now >= deadline)
 			break;
 		/* queries that ran out of time: again, or a verdict */
-		while (s.fhead >= 0 && q[s.fhead].sent_at + REFRESH_SOA_TIMEOUT_MS <= now) {
+		while (s.fhead >= 0 && q[s.fhead].sent_at + s.timeout_ms <= now) {
 			size_t k = (size_t)s.fhead;
 			struct refresh_master *mm = &m[q[k].master];
 
@@ -445,7 +452,7 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 			s.rhead = (s.rhead + 1) % nm;
 			s.rlen--;
 			mm->in_ready = 0;
-			if (mm->down || mm->qhead < 0 || mm->inflight >= REFRESH_MASTER_INFLIGHT)
+			if (mm->down || mm->qhead < 0 || mm->inflight >= s.per_master)
 				continue;
 			k = (size_t)mm->qhead;
 			mm->qhead = q[k].next;
@@ -465,8 +472,8 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 			sweep_ready_push(&s, mi);
 		}
 		wake = deadline;
-		if (s.fhead >= 0 && q[s.fhead].sent_at + REFRESH_SOA_TIMEOUT_MS < wake)
-			wake = q[s.fhead].sent_at + REFRESH_SOA_TIMEOUT_MS;
+		if (s.fhead >= 0 && q[s.fhead].sent_at + s.timeout_ms < wake)
+			wake = q[s.fhead].sent_at + s.timeout_ms;
 		if (s.left == 0)
 			break;
 		if (s.fd4 >= 0) {
@@ -1367,8 +1374,9 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			log_info(NULL, "%zu master(s) backed off: %zu due zone(s) wait for them", mlog,
 			         stats->backoff);
 	}
-	if ((rc = refresh_soa_sweep(r.m, r.nm, q, nq, cfg->secondary.concurrency, deadline, &sent,
-	                            err)) != 0)
+	if ((rc = refresh_soa_sweep(r.m, r.nm, q, nq, cfg->secondary.concurrency,
+	                            cfg->secondary.per_master, cfg->secondary.query_timeout_ms,
+	                            deadline, &sent, err)) != 0)
 		goto out;
 	stats->soa_queries = sent;
 	for (i = 0; i < nq; i++) {
@@ -1399,8 +1407,8 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			         ? ldns_lookup_by_id(ldns_rcodes, q[i].rcode)->name : "?");
 			break;
 		case REFRESH_Q_TIMEOUT:
-			run_fail(&r, z, "no answer to the SOA query (%d tries, %d ms each)",
-			         REFRESH_SOA_TRIES, REFRESH_SOA_TIMEOUT_MS);
+			run_fail(&r, z, "no answer to the SOA query (%d tries, %lld ms each)",
+			         REFRESH_SOA_TRIES, (long long)cfg->secondary.query_timeout_ms);
 			break;
 		case REFRESH_Q_DOWN:
 			z->res = RZ_FAIL;

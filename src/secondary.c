@@ -576,6 +576,7 @@ int secondary_state_get(struct store *st, const char *domain, struct secondary_s
 struct sec_cache {
 	sqlite3 *db;
 	sqlite3_stmt *put, *del, *cadd;
+	sqlite3_stmt *ok, *fail, *xfr;   /* the refresher's per-zone updates */
 };
 static struct sec_cache sec_cache;
 
@@ -586,6 +587,9 @@ void secondary_release(struct store *st)
 	sqlite3_finalize(sec_cache.put);
 	sqlite3_finalize(sec_cache.del);
 	sqlite3_finalize(sec_cache.cadd);
+	sqlite3_finalize(sec_cache.ok);
+	sqlite3_finalize(sec_cache.fail);
+	sqlite3_finalize(sec_cache.xfr);
 	memset(&sec_cache, 0, sizeof sec_cache);
 }
 
@@ -818,15 +822,17 @@ int secondary_counts(struct store *st, int64_t now, struct secondary_counts *c, 
 
 /* ---- the refresher's per-zone updates (no full row in memory) ---- */
 
-static int sec_exec_bound(struct store *st, const char *sql, const char *domain, const int64_t *v,
-                          size_t nv, const char *text, struct zd_err *err)
+/* slot: the cached statement (prepared once per handle, sec_stmt) */
+static int sec_exec_bound(struct store *st, sqlite3_stmt **slot, const char *sql,
+                          const char *domain, const int64_t *v, size_t nv, const char *text,
+                          struct zd_err *err)
 {
 	sqlite3 *db = store_sqlite(st);
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = sec_stmt(db, slot, sql);
 	size_t i;
 	int rc = 0;
 
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+	if (s == NULL)
 		return sec_fail(db, err, "update secondary zone");
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	for (i = 0; i < nv; i++)
@@ -835,7 +841,8 @@ static int sec_exec_bound(struct store *st, const char *sql, const char *domain,
 		sqlite3_bind_text(s, (int)nv + 2, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = sec_fail(db, err, "update secondary zone");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	return rc;
 }
 
@@ -844,8 +851,8 @@ int secondary_mark_ok(struct store *st, const char *domain, int64_t now, int64_t
 {
 	int64_t v[3] = { now, next_due, expire_at };
 
-	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, last_ok = ?2,"
-	                      " next_due = ?3, expire_at = ?4, failures = 0, last_error = ''"
+	return sec_exec_bound(st, &sec_cache.ok, "UPDATE secondary_zones SET last_check = ?2,"
+	                      " last_ok = ?2, next_due = ?3, expire_at = ?4, failures = 0, last_error = ''"
 	                      " WHERE domain = ?1", domain, v, 3, NULL, err);
 }
 
@@ -854,7 +861,7 @@ int secondary_mark_fail(struct store *st, const char *domain, int64_t now, int64
 {
 	int64_t v[2] = { now, next_due };
 
-	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, next_due = ?3,"
+	return sec_exec_bound(st, &sec_cache.fail, "UPDATE secondary_zones SET last_check = ?2, next_due = ?3,"
 	                      " failures = failures + 1, last_error = ?4 WHERE domain = ?1", domain, v,
 	                      2, why, err);
 }
@@ -865,8 +872,8 @@ int secondary_mark_transfer(struct store *st, const char *domain, int64_t now, i
 {
 	int64_t v[7] = { now, next_due, expire_at, serial, refresh, retry, expire };
 
-	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, last_ok = ?2,"
-	                      " next_due = ?3, expire_at = ?4, pending_serial = ?5, pending_refresh = ?6,"
+	return sec_exec_bound(st, &sec_cache.xfr, "UPDATE secondary_zones SET last_check = ?2,"
+	                      " last_ok = ?2, next_due = ?3, expire_at = ?4, pending_serial = ?5, pending_refresh = ?6,"
 	                      " pending_retry = ?7, pending_expire = ?8, pending_item = ?9,"
 	                      " failures = 0, withdrawn = 0, transfers = transfers + 1, last_error = ''"
 	                      " WHERE domain = ?1", domain, v, 7, item, err);
