@@ -797,6 +797,9 @@ struct rz {
 	int key;                 /* index into cfg tsig keys, -1 none */
 	int have_serial, withdrawn, failures;
 	uint32_t serial, refresh, retry, expire;
+	int64_t last_ok;
+	int expiring;            /* expire passed: expired unless this run's check confirms it */
+	int withdraw;            /* expired now and its delete spooled: record withdrawn */
 	/* results */
 	enum { RZ_NONE, RZ_OK, RZ_FAIL, RZ_XFR_OK, RZ_XFR_WANT } res;
 	uint32_t nserial, nrefresh, nretry, nexpire;
@@ -989,6 +992,7 @@ static int run_add_zone(struct run *r, const struct secondary_entry *e,
 		z->refresh = s->refresh;
 		z->retry = s->retry;
 		z->expire = s->expire;
+		z->last_ok = s->last_ok;
 	}
 	r->nz++;
 	return 0;
@@ -1011,6 +1015,35 @@ static void run_fail(struct run *r, struct rz *z, const char *fmt, ...)
 	log_error(z->domain, "master=%s %s", r->m[z->master].name, buf);
 }
 
+/* A zone expired: reported, and with withdraw_expired its delete spooled
+ * (Source: refresh). 1 when the delete was spooled (record withdrawn). */
+static int run_expire(struct run *r, const char *domain, const char *master, uint32_t serial,
+                      int64_t last_ok, uint32_t expire)
+{
+	const struct config *cfg = r->cfg;
+	struct spool_item it;
+	struct zd_err de;
+
+	r->st->expired++;
+	log_error(domain, "master=%s expired: serial %u not confirmed since %lld (expire %us)%s",
+	          master, serial, (long long)last_ok, expire,
+	          cfg->secondary.withdraw_expired ? "; withdrawing it" : "");
+	if (!cfg->secondary.withdraw_expired)
+		return 0;
+	memset(&it, 0, sizeof it);
+	it.action = SPOOL_DELETE;
+	str_copy(it.domain, domain, sizeof it.domain);
+	str_copy(it.source, "refresh", sizeof it.source);
+	zd_err_clear(&de);
+	if (spool_deliver(cfg->spool_dir, &it, &de) != 0) {
+		log_error(domain, "cannot spool the delete of the expired zone: %s", zd_err_str(&de));
+		return 0;
+	}
+	log_info(domain, "item=%s action=delete source=refresh (expired)", it.name);
+	r->st->withdrawn++;
+	return 1;
+}
+
 /* Settle, expire and choose: called with the list entry e (NULL: the zone
  * left the list) and its state s (NULL: new). Runs inside the write
  * transaction of the merge. */
@@ -1021,8 +1054,8 @@ static int run_merge_one(struct run *r, const struct secondary_entry *e,
 	const struct config *cfg = r->cfg;
 	struct secondary_state s;
 	char master[SECONDARY_MASTER_MAX], why[400];
-	size_t mi;
-	int key, rc, dirty = 0;
+	size_t mi = 0;
+	int key, rc, dirty = 0, expired, due;
 
 	if (e == NULL) {
 		/* no longer listed: forget it (it stays served until deleted) */
@@ -1083,43 +1116,33 @@ static int run_merge_one(struct run *r, const struct secondary_entry *e,
 		s.pending_item[0] = '\0';
 		dirty = 1;
 	}
-	/* expired: the master has not confirmed the version held for `expire` seconds */
-	if (s.have_serial && !s.withdrawn && s.expire_at > 0 && s.expire_at <= r->now) {
-		r->st->expired++;
-		log_error(e->domain, "master=%s expired: serial %u not confirmed since %lld (expire %us)%s",
-		          master, s.serial, (long long)s.last_ok, s.expire,
-		          cfg->secondary.withdraw_expired ? "; withdrawing it" : "");
-		if (cfg->secondary.withdraw_expired) {
-			struct spool_item it;
-			struct zd_err de;
-
-			memset(&it, 0, sizeof it);
-			it.action = SPOOL_DELETE;
-			str_copy(it.domain, e->domain, sizeof it.domain);
-			str_copy(it.source, "refresh", sizeof it.source);
-			zd_err_clear(&de);
-			if (spool_deliver(cfg->spool_dir, &it, &de) != 0) {
-				log_error(e->domain, "cannot spool the delete of the expired zone: %s",
-				          zd_err_str(&de));
-			} else {
-				log_info(e->domain, "item=%s action=delete source=refresh (expired)", it.name);
-				s.withdrawn = 1;
-				r->st->withdrawn++;
-				dirty = 1;
-			}
+	/* expired: the master has not confirmed the version held for `expire`
+	 * seconds. A zone this run asks its master about is judged after the
+	 * sweep (run_expire_late): an answer now keeps it (runs may be further
+	 * apart than a short expire); the others are judged here. */
+	expired = s.have_serial && !s.withdrawn && s.expire_at > 0 && s.expire_at <= r->now;
+	due = o->force || !s.have_serial || s.withdrawn || s.next_due <= r->now;
+	if (due) {
+		mi = run_master(r, e->host, e->port);
+		if (mi == (size_t)-1)
+			return zd_err_set(err, ZD_ENOMEM, "out of memory for masters");
+	}
+	if (expired && !(due && (o->force || r->mbackoff[mi] <= r->now))) {
+		if (run_expire(r, e->domain, master, s.serial, s.last_ok, s.expire)) {
+			s.withdrawn = 1;
+			dirty = 1;
 		}
+		expired = 0;
 	}
 	if (dirty && (rc = secondary_state_put(r->store, &s, err)) != 0)
 		return rc;
-	if (!(o->force || !s.have_serial || s.withdrawn || s.next_due <= r->now))
+	if (!due)
 		return 0;
 	r->st->due++;
 	key = run_key(cfg, e->key);
-	mi = run_master(r, e->host, e->port);
-	if (mi == (size_t)-1)
-		return zd_err_set(err, ZD_ENOMEM, "out of memory for masters");
 	if ((rc = run_add_zone(r, e, &s, mi, key)) != 0)
 		return zd_err_set(err, rc, "out of memory for zones");
+	r->z[r->nz - 1].expiring = expired;
 	if (key == -2)
 		run_fail(r, &r->z[r->nz - 1], "tsig key %s is not in secondary.tsig_keys", e->key);
 	else if (key >= 0 && r->secrets[key] == NULL)
@@ -1450,6 +1473,14 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 		run_axfr_worker(&r);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
+	/* expiry of the zones asked this run: unless the master confirmed them now */
+	for (i = 0; i < r.nz; i++) {
+		struct rz *z = &r.z[i];
+
+		if (z->expiring && z->res != RZ_OK && z->res != RZ_XFR_OK)
+			z->withdraw = run_expire(&r, z->domain, r.m[z->master].name, z->serial, z->last_ok,
+			                         z->expire);
+	}
 	/* record: one short transaction */
 	if ((rc = store_begin(r.store, err)) != 0)
 		goto out;
@@ -1488,6 +1519,14 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			break;
 		case RZ_NONE:
 			break;
+		}
+		if (rc == 0 && z->withdraw) {
+			struct secondary_state ws;
+
+			if ((rc = secondary_state_get(r.store, z->domain, &ws, err)) == 0) {
+				ws.withdrawn = 1;
+				rc = secondary_state_put(r.store, &ws, err);
+			}
 		}
 		if (rc != 0)
 			goto out;
