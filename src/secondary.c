@@ -215,21 +215,23 @@ static int sec_line(char *line, int lineno, struct secondary_entry *e, char *why
 	return 0;
 }
 
-int secondary_parse(const char *buf, size_t len, struct secondary_list *list,
-                    void (*fn)(const char *msg, void *arg), void *arg)
+/* The lines of a zones_file, one each(e, each_arg) per good line (see
+ * secondary_parse_each); refused lines go to fn(msg, fn_arg). */
+static int sec_parse_lines(const char *buf, size_t len,
+                           int (*each)(const struct secondary_entry *e, void *arg), void *each_arg,
+                           void (*fn)(const char *msg, void *arg), void *fn_arg, size_t *errors)
 {
-	struct sec_hash h = { NULL, 0 };
-	size_t pos = 0, cap = 0;
+	size_t pos = 0;
 	int lineno = 0, rc = 0;
 	char line[SECONDARY_LINE_MAX + 1], why[400], msg[480];
 
-	memset(list, 0, sizeof *list);
+	*errors = 0;
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos, k;
 		struct secondary_entry e;
 		char *hash;
-		int r, dup;
+		int r;
 
 		lineno++;
 		if (ll > SECONDARY_LINE_MAX || memchr(buf + pos, '\0', ll) != NULL) {
@@ -254,35 +256,71 @@ int secondary_parse(const char *buf, size_t len, struct secondary_list *list,
 		pos += ll + (nl ? 1 : 0);
 		if (r == 1)
 			continue;
-		if (r == 0 && (dup = sec_hash_find(&h, list, e.domain)) != 0) {
-			snprintf(why, sizeof why, "%s is already listed on line %d", e.domain, dup);
-			r = ZD_EINVAL;
+		if (r == 0 && (r = each(&e, each_arg)) < 0) {
+			rc = r;
+			break;
 		}
+		if (r > 0)   /* each() names the line that listed the domain first */
+			snprintf(why, sizeof why, "%s is already listed on line %d", e.domain, r);
 		if (r != 0) {
-			list->errors++;
+			(*errors)++;
 			if (fn != NULL) {
 				snprintf(msg, sizeof msg, "line %d: %s", lineno, why);
-				fn(msg, arg);
+				fn(msg, fn_arg);
 			}
-			continue;
 		}
-		if (list->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct secondary_entry *ne = realloc(list->e, ncap * sizeof *ne);
-
-			if (ne == NULL) {
-				rc = ZD_ENOMEM;
-				break;
-			}
-			list->e = ne;
-			cap = ncap;
-		}
-		list->e[list->n] = e;
-		if ((rc = sec_hash_add(&h, list, list->n)) != 0)
-			break;
-		list->n++;
 	}
-	free(h.slot);
+	return rc;
+}
+
+int secondary_parse_each(const char *buf, size_t len,
+                         int (*each)(const struct secondary_entry *e, void *arg),
+                         void (*fn)(const char *msg, void *arg), void *arg, size_t *errors)
+{
+	return sec_parse_lines(buf, len, each, arg, fn, arg, errors);
+}
+
+struct sec_collect {
+	struct secondary_list *list;
+	struct sec_hash h;
+	size_t cap;
+};
+
+static int sec_collect_one(const struct secondary_entry *e, void *arg)
+{
+	struct sec_collect *c = arg;
+	struct secondary_list *list = c->list;
+	int dup;
+
+	if ((dup = sec_hash_find(&c->h, list, e->domain)) != 0)
+		return dup;
+	if (list->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		struct secondary_entry *ne = realloc(list->e, ncap * sizeof *ne);
+
+		if (ne == NULL)
+			return ZD_ENOMEM;
+		list->e = ne;
+		c->cap = ncap;
+	}
+	list->e[list->n] = *e;
+	if (sec_hash_add(&c->h, list, list->n) != 0)
+		return ZD_ENOMEM;
+	list->n++;
+	return 0;
+}
+
+int secondary_parse(const char *buf, size_t len, struct secondary_list *list,
+                    void (*fn)(const char *msg, void *arg), void *arg)
+{
+	struct sec_collect c;
+	int rc;
+
+	memset(list, 0, sizeof *list);
+	memset(&c, 0, sizeof c);
+	c.list = list;
+	rc = sec_parse_lines(buf, len, sec_collect_one, &c, fn, arg, &list->errors);
+	free(c.h.slot);
 	if (rc != 0)
 		secondary_list_free(list);
 	return rc;
