@@ -53,13 +53,59 @@ master_gen_zones() {
 # start_master_nsd NPORTS NZONES [TSIG_SECRET]: NSD on NPORTS free ports serving
 # NZONES zones (serial 1) to anyone; with TSIG_SECRET also tsig.refresh-e2e.test,
 # transferred only with key xfr-key (hmac-sha256). Sets MASTER_DIR, MASTER_PORTS,
-# MASTER_NZONES, MASTER_CONF, MASTER_PID (exported, but for the array).
+# MASTER_NZONES, MASTER_CONF, MASTER_PID (exported, but for the array). Another
+# process may take one of the free ports before NSD binds it (other tests run at
+# the same time): then NSD exits at once and is started again on new ports (3 tries).
 start_master_nsd() {
-  local nports=$1 nzones=$2 secret=${3:-} name=${MASTER_NAME:-master} d p
+  local nports=$1 nzones=$2 secret=${3:-} name=${MASTER_NAME:-master} d try
   d=$T/$name
   mkdir -p "$d/zones"
-  read -r -a MASTER_PORTS <<< "$(free_ports "$nports")"
   MASTER_NZONES=$nzones MASTER_DIR=$d MASTER_CONF=$d/nsd.conf
+  # the zones, once: included by nsd.conf
+  : > "$d/zones.conf"
+  if [ -n "$secret" ]; then
+    cat >> "$d/zones.conf" <<EOF
+key:
+  name: xfr-key
+  algorithm: hmac-sha256
+  secret: "$secret"
+pattern:
+  name: keyed
+  provide-xfr: 127.0.0.1 xfr-key
+zone:
+  name: tsig.refresh-e2e.test
+  zonefile: "$d/zones/tsig.refresh-e2e.test.zone"
+  include-pattern: keyed
+EOF
+    master_zone tsig.refresh-e2e.test 1 > "$d/zones/tsig.refresh-e2e.test.zone"
+  fi
+  if [ "$nzones" -gt 0 ]; then
+    seq 0 $((nzones - 1)) | master_gen_zones "$d" 1 "$d/zones.conf" || return 1
+  fi
+  for try in 1 2 3; do
+    master_nsd_conf "$d" "$nports" || return 1
+    nsd-checkconf "$d/nsd.conf" || return 1
+    nsd -d -c "$d/nsd.conf" > "$d/nsd.stderr" 2>&1 3>&- &
+    MASTER_PID=$!
+    remember "$name" "$MASTER_PID"
+    MASTER_PORT_LIST="${MASTER_PORTS[*]}"
+    export MASTER_DIR MASTER_NZONES MASTER_CONF MASTER_PORT_LIST MASTER_PID
+    # the last zone on the last port answers once NSD has read everything
+    master_wait_up 300 "$(refresh_zone_name $((nzones > 0 ? nzones - 1 : 0)))" && return 0
+    kill -0 "$MASTER_PID" 2>/dev/null && break   # alive but not answering: give up
+    grep -q "Address already in use" "$d/nsd.log" "$d/nsd.stderr" 2>/dev/null || break
+    say "master nsd: a port was taken before NSD bound it (try $try); new ports"
+  done
+  tail -5 "$d/nsd.log" "$d/nsd.stderr" >&2
+  return 1
+}
+
+# master_nsd_conf DIR NPORTS: MASTER_PORTS (new free ports) and DIR/nsd.conf
+master_nsd_conf() {
+  local d=$1 p
+  read -r -a MASTER_PORTS <<< "$(free_ports "$2")"
+  [ "${#MASTER_PORTS[@]}" -eq "$2" ] || return 1
+  : > "$d/nsd.log"
   {
     echo "# written by tests/e2e/lib/refresh.bash"
     echo "server:"
@@ -84,37 +130,20 @@ remote-control:
 pattern:
   name: open
   provide-xfr: 127.0.0.1 NOKEY
+include: "$d/zones.conf"
 EOF
-    if [ -n "$secret" ]; then
-      cat <<EOF
-key:
-  name: xfr-key
-  algorithm: hmac-sha256
-  secret: "$secret"
-pattern:
-  name: keyed
-  provide-xfr: 127.0.0.1 xfr-key
-zone:
-  name: tsig.refresh-e2e.test
-  zonefile: "$d/zones/tsig.refresh-e2e.test.zone"
-  include-pattern: keyed
-EOF
-      master_zone tsig.refresh-e2e.test 1 > "$d/zones/tsig.refresh-e2e.test.zone"
-    fi
   } > "$d/nsd.conf"
-  if [ "$nzones" -gt 0 ]; then
-    seq 0 $((nzones - 1)) | master_gen_zones "$d" 1 "$d/nsd.conf" || return 1
-  fi
-  nsd-checkconf "$d/nsd.conf" || return 1
-  nsd -d -c "$d/nsd.conf" > "$d/nsd.stderr" 2>&1 3>&- &
-  MASTER_PID=$!
-  remember "$name" "$MASTER_PID"
-  MASTER_PORT_LIST="${MASTER_PORTS[*]}"
-  export MASTER_DIR MASTER_NZONES MASTER_CONF MASTER_PORT_LIST MASTER_PID
-  # the last zone on the last port answers once NSD has read everything
-  wait_until 300 "master nsd on 127.0.0.1@${MASTER_PORTS[-1]}" \
-    master_serves "$(refresh_zone_name $((nzones > 0 ? nzones - 1 : 0)))" 1 "${MASTER_PORTS[-1]}" \
-    || { tail -5 "$d/nsd.log" "$d/nsd.stderr" >&2; return 1; }
+}
+
+# master_wait_up SECONDS ZONE: the master answers ZONE (serial 1) on its last
+# port; fails at once when the NSD process has exited
+master_wait_up() {
+  local end=$((SECONDS + $1))
+  until master_serves "$2" 1 "${MASTER_PORTS[-1]}"; do
+    kill -0 "$MASTER_PID" 2>/dev/null || { echo "master nsd $MASTER_PID exited" >&2; return 1; }
+    [ $SECONDS -lt $end ] || { echo "timed out after $1 s waiting for the master nsd" >&2; return 1; }
+    sleep 0.1
+  done
 }
 
 # master_ports_load: MASTER_PORTS again from the exported list (bats runs each
