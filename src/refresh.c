@@ -1569,6 +1569,11 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			          "%llds", r.m[i].name, nz, (long long)(r.mbackoff[i] - r.now));
 		}
 	}
+	/* the sweep's arrays are done with: the transfers' memory comes instead */
+	free(q);
+	free(qz);
+	q = NULL;
+	qz = NULL;
 	/* the transfers */
 	r.jobs = calloc(r.nz ? r.nz : 1, sizeof *r.jobs);
 	if (r.jobs == NULL) {

@@ -97,7 +97,7 @@ refresh_expired() { refresh > /dev/null 2>&1 || true; [ "$(secondary_state "$1")
   [ "$status" -eq 1 ]
   echo "$output" | grep -qE "\[$(xz 0)\.\] master=127\.0\.0\.1:$XPORT expired: serial 1 not confirmed since [0-9]+ \(expire 5s\)$"
   echo "$output" | grep -qE "refresh done: .* expired=2 withdrawn=0 "
-  ! echo "$output" | grep -q "withdrawing"
+  if grep -q "withdrawing" <<<"$output"; then echo "withdrawn with withdraw_expired: false"; return 1; fi
   [ "$(secondary_state "$(xz 1)")" = expired ]
   [ "$(secondary_state "$(refresh_zone_name 0)")" = fresh ]
   run zd status
