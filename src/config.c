@@ -206,6 +206,11 @@ static const struct ckey secondary_keys[] = {
 	  .max = 30 * DAY, .def = "1d" },
 	{ .name = "concurrency", .kind = K_INT, .off = C(secondary.concurrency), .min = 1, .max = 4096,
 	  .def = "256" },
+	/* refresh2: per-master SOA limits */
+	{ .name = "per_master", .kind = K_INT, .off = C(secondary.per_master), .min = 1, .max = 4096,
+	  .def = "16" },
+	{ .name = "query_timeout", .kind = K_DUR, .off = C(secondary.query_timeout_ms), .min = 100,
+	  .max = 60 * SEC, .def = "1500ms" },
 	{ .name = "withdraw_expired", .kind = K_BOOL, .off = C(secondary.withdraw_expired),
 	  .def = "false" },
 	{ .name = "tsig_keys", .kind = K_LIST, .off = C(secondary.tsig_keys),
@@ -1086,6 +1091,13 @@ static int check_secondary(struct cctx *c, yaml_node_t *node, void *base, const 
 			k = map_key(c, node, "refresh_max");
 		return cfail(c, k ? &k->start_mark : &node->start_mark,
 		             "%s: refresh_min is larger than refresh_max", where);
+	}
+	/* refresh2: a master's share cannot exceed the whole (when set: the
+	 * default 16 is only capped by a smaller concurrency at run time) */
+	k = map_key(c, node, "per_master");
+	if (k != NULL && cfg->secondary.per_master > cfg->secondary.concurrency) {
+		return cfail(c, &k->start_mark, "%s: per_master (%d) is larger than concurrency (%d)", where,
+		             cfg->secondary.per_master, cfg->secondary.concurrency);
 	}
 	return 0;
 }

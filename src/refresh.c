@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <ldns/ldns.h>
+#include <sqlite3.h>
 
 #include "zonedrop/log.h"
 #include "zonedrop/refresh.h"
@@ -44,6 +45,7 @@
 #define REFRESH_AXFR_THREADS 8
 #define REFRESH_TEXT_MAX (64u << 20)
 #define REFRESH_HOUR_MS (3600 * 1000LL)
+#define REFRESH_CACHE_KB "4096"
 
 /* ---- timers ---- */
 
@@ -102,6 +104,8 @@ struct sweep {
 	struct refresh_query *q;
 	size_t nq;
 	int concurrency;
+	int per_master;          /* in flight per master */
+	int64_t timeout_ms;      /* one try's wait */
 	int fd4, fd6;
 	int32_t *idmap;          /* 65536: ID -> query index, -1 free */
 	size_t *ready;           /* ring of masters with queued zones and room */
@@ -129,7 +133,7 @@ static void sweep_ready_push(struct sweep *s, size_t mi)
 {
 	struct refresh_master *m = &s->m[mi];
 
-	if (m->in_ready || m->down || m->qhead < 0 || m->inflight >= REFRESH_MASTER_INFLIGHT)
+	if (m->in_ready || m->down || m->qhead < 0 || m->inflight >= s->per_master)
 		return;
 	m->in_ready = 1;
 	s->ready[(s->rhead + s->rlen) % s->nm] = mi;
@@ -185,6 +189,9 @@ static void sweep_verdict(struct sweep *s, size_t i, enum refresh_q_state st)
 {
 	s->q[i].state = st;
 	s->left--;
+	/* only queries in flight keep their name: memory stays O(concurrency) */
+	ldns_rdf_deep_free(s->dname[i]);
+	s->dname[i] = NULL;
 }
 
 /* A master is down: every zone still queued for it gets REFRESH_Q_DOWN. */
@@ -359,7 +366,8 @@ static int sweep_socket(int family, int *fd, struct zd_err *err)
 }
 
 int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query *q, size_t nq,
-                      int concurrency, int64_t deadline, size_t *sent, struct zd_err *err)
+                      int concurrency, int per_master, int64_t timeout_ms, int64_t deadline,
+                      size_t *sent, struct zd_err *err)
 {
 	struct sweep s;
 	size_t i;
@@ -372,6 +380,10 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 	s.q = q;
 	s.nq = nq;
 	s.concurrency = concurrency < 1 ? 1 : concurrency > 4096 ? 4096 : concurrency;
+	s.per_master = per_master < 1 ? REFRESH_MASTER_INFLIGHT : per_master;
+	if (s.per_master > s.concurrency)
+		s.per_master = s.concurrency;
+	s.timeout_ms = timeout_ms < 1 ? REFRESH_SOA_TIMEOUT_MS : timeout_ms;
 	s.fhead = s.ftail = -1;
 	*sent = 0;
 	if (nq == 0)
@@ -423,7 +435,7 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 		if (now >= deadline)
 			break;
 		/* queries that ran out of time: again, or a verdict */
-		while (s.fhead >= 0 && q[s.fhead].sent_at + REFRESH_SOA_TIMEOUT_MS <= now) {
+		while (s.fhead >= 0 && q[s.fhead].sent_at + s.timeout_ms <= now) {
 			size_t k = (size_t)s.fhead;
 			struct refresh_master *mm = &m[q[k].master];
 
@@ -445,7 +457,7 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 			s.rhead = (s.rhead + 1) % nm;
 			s.rlen--;
 			mm->in_ready = 0;
-			if (mm->down || mm->qhead < 0 || mm->inflight >= REFRESH_MASTER_INFLIGHT)
+			if (mm->down || mm->qhead < 0 || mm->inflight >= s.per_master)
 				continue;
 			k = (size_t)mm->qhead;
 			mm->qhead = q[k].next;
@@ -465,8 +477,8 @@ int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query 
 			sweep_ready_push(&s, mi);
 		}
 		wake = deadline;
-		if (s.fhead >= 0 && q[s.fhead].sent_at + REFRESH_SOA_TIMEOUT_MS < wake)
-			wake = q[s.fhead].sent_at + REFRESH_SOA_TIMEOUT_MS;
+		if (s.fhead >= 0 && q[s.fhead].sent_at + s.timeout_ms < wake)
+			wake = q[s.fhead].sent_at + s.timeout_ms;
 		if (s.left == 0)
 			break;
 		if (s.fd4 >= 0) {
@@ -785,17 +797,31 @@ out:
 
 /* A due zone, compact: 170k of them must fit in a few MB. */
 struct rz {
-	char *domain;
+	const char *domain;      /* the list's (arena) */
 	size_t master;
 	int key;                 /* index into cfg tsig keys, -1 none */
 	int have_serial, withdrawn, failures;
 	uint32_t serial, refresh, retry, expire;
+	int64_t last_ok;
+	int expiring;            /* expire passed: expired unless this run's check confirms it */
+	int withdraw;            /* expired now and its delete spooled: record withdrawn */
 	/* results */
 	enum { RZ_NONE, RZ_OK, RZ_FAIL, RZ_XFR_OK, RZ_XFR_WANT } res;
 	uint32_t nserial, nrefresh, nretry, nexpire;
 	char *why;               /* malloc'd, RZ_FAIL */
 	char *item;              /* malloc'd, RZ_XFR_OK */
 };
+
+/* One zones_file line, compact: 170,000 of them take a few MB (a struct
+ * secondary_entry is ~600 bytes). */
+struct rent {
+	const char *domain;      /* in the run's arena */
+	uint32_t master;         /* index into the master array */
+	int32_t key;             /* index into run.keys, -1 none */
+	int line;
+};
+
+#define RUN_ARENA_CHUNK 65536
 
 struct run {
 	const struct config *cfg;
@@ -811,6 +837,15 @@ struct run {
 	struct rz *z;
 	size_t nz, zcap;
 	char **secrets;          /* per tsig key, base64, NULL when unreadable */
+	/* the zones_file */
+	struct rent *e;
+	size_t ne, ecap, errors;
+	uint32_t *ehash;         /* domain -> entry index + 1 */
+	size_t ehcap;
+	char **arena;            /* chunks of RUN_ARENA_CHUNK bytes: the domains */
+	size_t narena, apos;
+	char **keys;             /* the TSIG key names the list uses, distinct */
+	size_t nkeys;
 	/* AXFR workers */
 	pthread_mutex_t mu;
 	size_t next_job;
@@ -953,7 +988,7 @@ static int run_item_where(const char *spool_dir, const char *name, char *why, si
 	return 0;
 }
 
-static int run_add_zone(struct run *r, const struct secondary_entry *e,
+static int run_add_zone(struct run *r, const struct rent *e,
                         const struct secondary_state *s, size_t mi, int key)
 {
 	struct rz *z;
@@ -969,9 +1004,7 @@ static int run_add_zone(struct run *r, const struct secondary_entry *e,
 	}
 	z = &r->z[r->nz];
 	memset(z, 0, sizeof *z);
-	z->domain = strdup(e->domain);
-	if (z->domain == NULL)
-		return ZD_ENOMEM;
+	z->domain = e->domain;
 	z->master = mi;
 	z->key = key;
 	if (s != NULL) {
@@ -982,6 +1015,7 @@ static int run_add_zone(struct run *r, const struct secondary_entry *e,
 		z->refresh = s->refresh;
 		z->retry = s->retry;
 		z->expire = s->expire;
+		z->last_ok = s->last_ok;
 	}
 	r->nz++;
 	return 0;
@@ -1004,18 +1038,48 @@ static void run_fail(struct run *r, struct rz *z, const char *fmt, ...)
 	log_error(z->domain, "master=%s %s", r->m[z->master].name, buf);
 }
 
+/* A zone expired: reported, and with withdraw_expired its delete spooled
+ * (Source: refresh). 1 when the delete was spooled (record withdrawn). */
+static int run_expire(struct run *r, const char *domain, const char *master, uint32_t serial,
+                      int64_t last_ok, uint32_t expire)
+{
+	const struct config *cfg = r->cfg;
+	struct spool_item it;
+	struct zd_err de;
+
+	r->st->expired++;
+	log_error(domain, "master=%s expired: serial %u not confirmed since %lld (expire %us)%s",
+	          master, serial, (long long)last_ok, expire,
+	          cfg->secondary.withdraw_expired ? "; withdrawing it" : "");
+	if (!cfg->secondary.withdraw_expired)
+		return 0;
+	memset(&it, 0, sizeof it);
+	it.action = SPOOL_DELETE;
+	str_copy(it.domain, domain, sizeof it.domain);
+	str_copy(it.source, "refresh", sizeof it.source);
+	zd_err_clear(&de);
+	if (spool_deliver(cfg->spool_dir, &it, &de) != 0) {
+		log_error(domain, "cannot spool the delete of the expired zone: %s", zd_err_str(&de));
+		return 0;
+	}
+	log_info(domain, "item=%s action=delete source=refresh (expired)", it.name);
+	r->st->withdrawn++;
+	return 1;
+}
+
 /* Settle, expire and choose: called with the list entry e (NULL: the zone
  * left the list) and its state s (NULL: new). Runs inside the write
  * transaction of the merge. */
-static int run_merge_one(struct run *r, const struct secondary_entry *e,
+static int run_merge_one(struct run *r, const struct rent *e,
                          const struct secondary_state *s0, const struct refresh_opts *o,
                          struct zd_err *err)
 {
 	const struct config *cfg = r->cfg;
 	struct secondary_state s;
-	char master[SECONDARY_MASTER_MAX], why[400];
-	size_t mi;
-	int key, rc, dirty = 0;
+	const char *master, *ekey;
+	char why[400];
+	size_t mi = 0;
+	int key, rc, dirty = 0, expired, due;
 
 	if (e == NULL) {
 		/* no longer listed: forget it (it stays served until deleted) */
@@ -1025,7 +1089,8 @@ static int run_merge_one(struct run *r, const struct secondary_entry *e,
 	}
 	if (o->only != NULL && strcmp(o->only, e->domain) != 0)
 		return 0;
-	secondary_master_format(master, sizeof master, e->host, e->port);
+	master = r->m[e->master].name;
+	ekey = e->key >= 0 ? r->keys[e->key] : "";
 	if (s0 != NULL) {
 		s = *s0;
 	} else {
@@ -1033,12 +1098,12 @@ static int run_merge_one(struct run *r, const struct secondary_entry *e,
 		str_copy(s.domain, e->domain, sizeof s.domain);
 		dirty = 1;
 	}
-	if (strcmp(s.master, master) != 0 || strcmp(s.key, e->key) != 0) {
+	if (strcmp(s.master, master) != 0 || strcmp(s.key, ekey) != 0) {
 		if (s0 != NULL)
 			log_info(e->domain, "master=%s key=%s (was master=%s key=%s): due now", master,
-			         e->key[0] ? e->key : "-", s.master, s.key[0] ? s.key : "-");
+			         ekey[0] ? ekey : "-", s.master, s.key[0] ? s.key : "-");
 		str_copy(s.master, master, sizeof s.master);
-		str_copy(s.key, e->key, sizeof s.key);
+		str_copy(s.key, ekey, sizeof s.key);
 		s.next_due = 0;
 		dirty = 1;
 	}
@@ -1076,59 +1141,134 @@ static int run_merge_one(struct run *r, const struct secondary_entry *e,
 		s.pending_item[0] = '\0';
 		dirty = 1;
 	}
-	/* expired: the master has not confirmed the version held for `expire` seconds */
-	if (s.have_serial && !s.withdrawn && s.expire_at > 0 && s.expire_at <= r->now) {
-		r->st->expired++;
-		log_error(e->domain, "master=%s expired: serial %u not confirmed since %lld (expire %us)%s",
-		          master, s.serial, (long long)s.last_ok, s.expire,
-		          cfg->secondary.withdraw_expired ? "; withdrawing it" : "");
-		if (cfg->secondary.withdraw_expired) {
-			struct spool_item it;
-			struct zd_err de;
-
-			memset(&it, 0, sizeof it);
-			it.action = SPOOL_DELETE;
-			str_copy(it.domain, e->domain, sizeof it.domain);
-			str_copy(it.source, "refresh", sizeof it.source);
-			zd_err_clear(&de);
-			if (spool_deliver(cfg->spool_dir, &it, &de) != 0) {
-				log_error(e->domain, "cannot spool the delete of the expired zone: %s",
-				          zd_err_str(&de));
-			} else {
-				log_info(e->domain, "item=%s action=delete source=refresh (expired)", it.name);
-				s.withdrawn = 1;
-				r->st->withdrawn++;
-				dirty = 1;
-			}
+	/* expired: the master has not confirmed the version held for `expire`
+	 * seconds. A zone this run asks its master about is judged after the
+	 * sweep (run_expire_late): an answer now keeps it (runs may be further
+	 * apart than a short expire); the others are judged here. */
+	expired = s.have_serial && !s.withdrawn && s.expire_at > 0 && s.expire_at <= r->now;
+	due = o->force || !s.have_serial || s.withdrawn || s.next_due <= r->now;
+	mi = e->master;
+	if (expired && !(due && (o->force || r->mbackoff[mi] <= r->now))) {
+		if (run_expire(r, e->domain, master, s.serial, s.last_ok, s.expire)) {
+			s.withdrawn = 1;
+			dirty = 1;
 		}
+		expired = 0;
 	}
 	if (dirty && (rc = secondary_state_put(r->store, &s, err)) != 0)
 		return rc;
-	if (!(o->force || !s.have_serial || s.withdrawn || s.next_due <= r->now))
+	if (!due)
 		return 0;
 	r->st->due++;
-	key = run_key(cfg, e->key);
-	mi = run_master(r, e->host, e->port);
-	if (mi == (size_t)-1)
-		return zd_err_set(err, ZD_ENOMEM, "out of memory for masters");
+	key = run_key(cfg, ekey);
 	if ((rc = run_add_zone(r, e, &s, mi, key)) != 0)
 		return zd_err_set(err, rc, "out of memory for zones");
+	r->z[r->nz - 1].expiring = expired;
 	if (key == -2)
-		run_fail(r, &r->z[r->nz - 1], "tsig key %s is not in secondary.tsig_keys", e->key);
+		run_fail(r, &r->z[r->nz - 1], "tsig key %s is not in secondary.tsig_keys", ekey);
 	else if (key >= 0 && r->secrets[key] == NULL)
-		run_fail(r, &r->z[r->nz - 1], "tsig key %s: secret_file unreadable", e->key);
+		run_fail(r, &r->z[r->nz - 1], "tsig key %s: secret_file unreadable", ekey);
 	return 0;
 }
 
 /* The zones_file's refused lines, one log line each. */
 static void refresh_report_line(const char *msg, void *arg)
 {
-	log_error(NULL, "%s: %s (line skipped)", (const char *)arg, msg);
+	const struct run *r = arg;
+
+	log_error(NULL, "%s: %s (line skipped)", r->cfg->secondary.zones_file, msg);
+}
+
+static const char *run_strdup(struct run *r, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+
+	if (n > RUN_ARENA_CHUNK)
+		return NULL;
+	if (r->narena == 0 || r->apos + n > RUN_ARENA_CHUNK) {
+		char **na = realloc(r->arena, (r->narena + 1) * sizeof *na);
+
+		if (na == NULL)
+			return NULL;
+		r->arena = na;
+		if ((r->arena[r->narena] = malloc(RUN_ARENA_CHUNK)) == NULL)
+			return NULL;
+		r->narena++;
+		r->apos = 0;
+	}
+	p = r->arena[r->narena - 1] + r->apos;
+	memcpy(p, s, n);
+	r->apos += n;
+	return p;
+}
+
+/* secondary_parse_each's callback: one good line into the compact list.
+ * A domain listed before: that line's number (the line is refused). */
+static int run_list_one(const struct secondary_entry *e, void *arg)
+{
+	struct run *r = arg;
+	size_t k, i, mi;
+	int32_t key = -1;
+
+	if (r->ne * 2 >= r->ehcap) {
+		size_t ncap = r->ehcap ? r->ehcap * 2 : 1024;
+		uint32_t *nh = calloc(ncap, sizeof *nh);
+
+		if (nh == NULL)
+			return ZD_ENOMEM;
+		for (i = 0; i < r->ne; i++) {
+			for (k = run_fnv(r->e[i].domain) & (ncap - 1); nh[k]; k = (k + 1) & (ncap - 1))
+				;
+			nh[k] = (uint32_t)i + 1;
+		}
+		free(r->ehash);
+		r->ehash = nh;
+		r->ehcap = ncap;
+	}
+	for (k = run_fnv(e->domain) & (r->ehcap - 1); r->ehash[k]; k = (k + 1) & (r->ehcap - 1))
+		if (strcmp(r->e[r->ehash[k] - 1].domain, e->domain) == 0)
+			return r->e[r->ehash[k] - 1].line;
+	if (r->ne == r->ecap) {
+		size_t ncap = r->ecap ? r->ecap * 2 : 1024;
+		struct rent *ne = realloc(r->e, ncap * sizeof *ne);
+
+		if (ne == NULL)
+			return ZD_ENOMEM;
+		r->e = ne;
+		r->ecap = ncap;
+	}
+	mi = run_master(r, e->host, e->port);
+	if (mi == (size_t)-1)
+		return ZD_ENOMEM;
+	if (e->key[0] != '\0') {
+		for (i = 0; i < r->nkeys; i++)
+			if (strcmp(r->keys[i], e->key) == 0)
+				break;
+		if (i == r->nkeys) {
+			char **nk = realloc(r->keys, (r->nkeys + 1) * sizeof *nk);
+
+			if (nk == NULL)
+				return ZD_ENOMEM;
+			r->keys = nk;
+			if ((r->keys[r->nkeys] = strdup(e->key)) == NULL)
+				return ZD_ENOMEM;
+			r->nkeys++;
+		}
+		key = (int32_t)i;
+	}
+	if ((r->e[r->ne].domain = run_strdup(r, e->domain)) == NULL)
+		return ZD_ENOMEM;
+	r->e[r->ne].master = (uint32_t)mi;
+	r->e[r->ne].key = key;
+	r->e[r->ne].line = e->line;
+	r->ehash[k] = (uint32_t)r->ne + 1;
+	r->ne++;
+	return 0;
 }
 
 struct run_merge {
 	struct run *r;
-	const struct secondary_list *l;
 	const struct refresh_opts *o;
 	size_t i;                /* next list entry */
 	int keep_unlisted;       /* the list had errors: do not drop states */
@@ -1137,8 +1277,7 @@ struct run_merge {
 
 static int run_entry_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct secondary_entry *)a)->domain,
-	              ((const struct secondary_entry *)b)->domain);
+	return strcmp(((const struct rent *)a)->domain, ((const struct rent *)b)->domain);
 }
 
 static int run_merge_state(const struct secondary_state *s, void *arg)
@@ -1146,11 +1285,13 @@ static int run_merge_state(const struct secondary_state *s, void *arg)
 	struct run_merge *mg = arg;
 	int rc, c;
 
-	while (mg->i < mg->l->n && (c = strcmp(mg->l->e[mg->i].domain, s->domain)) < 0)
-		if ((rc = run_merge_one(mg->r, &mg->l->e[mg->i++], NULL, mg->o, mg->err)) != 0)
+	struct run *r = mg->r;
+
+	while (mg->i < r->ne && (c = strcmp(r->e[mg->i].domain, s->domain)) < 0)
+		if ((rc = run_merge_one(r, &r->e[mg->i++], NULL, mg->o, mg->err)) != 0)
 			return rc;
-	if (mg->i < mg->l->n && strcmp(mg->l->e[mg->i].domain, s->domain) == 0)
-		return run_merge_one(mg->r, &mg->l->e[mg->i++], s, mg->o, mg->err);
+	if (mg->i < r->ne && strcmp(r->e[mg->i].domain, s->domain) == 0)
+		return run_merge_one(r, &r->e[mg->i++], s, mg->o, mg->err);
 	if (mg->keep_unlisted || mg->o->only != NULL)
 		return 0;
 	return run_merge_one(mg->r, NULL, s, mg->o, mg->err);
@@ -1239,7 +1380,6 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 {
 	struct refresh_opts defo = { 0, 0, NULL };
 	const struct refresh_opts *o = opts ? opts : &defo;
-	struct secondary_list list;
 	struct run r;
 	struct run_merge mg;
 	struct refresh_query *q = NULL;
@@ -1252,7 +1392,6 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 
 	memset(stats, 0, sizeof *stats);
 	memset(&r, 0, sizeof r);
-	memset(&list, 0, sizeof list);
 	r.cfg = cfg;
 	r.st = stats;
 	deadline = t0 + (o->deadline_ms > 0 ? o->deadline_ms : REFRESH_DEADLINE_MS);
@@ -1298,23 +1437,28 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			rc = zd_err_set(err, ZD_ECONFIG, "secondary.zones_file: %s", zd_err_str(&le));
 			goto out;
 		} else {
-			rc = secondary_parse(buf, len, &list, refresh_report_line,
-			                     (void *)cfg->secondary.zones_file);
+			rc = secondary_parse_each(buf, len, run_list_one, refresh_report_line, &r,
+			                          &r.errors);
 			free(buf);
 			if (rc != 0) {
 				rc = zd_err_set(err, rc, "out of memory reading %s", cfg->secondary.zones_file);
 				goto out;
 			}
-			if (list.errors > 0)
+			if (r.errors > 0)
 				failed = 1;
 		}
+		free(r.ehash);   /* duplicates are found; the merge walks in domain order */
+		r.ehash = NULL;
 	}
-	stats->zones = list.n;
-	qsort(list.e, list.n, sizeof *list.e, run_entry_cmp);
+	stats->zones = r.ne;
+	qsort(r.e, r.ne, sizeof *r.e, run_entry_cmp);
 	if ((rc = store_open(cfg->state_dir, 0, &r.store, err)) != 0)
 		goto out;
 	if ((rc = secondary_db_init(r.store, err)) != 0)
 		goto out;
+	/* the store's 32 MB page cache is for the drain; one pass over the
+	 * secondary tables needs little (peak RSS target: 64 MB at 170k zones) */
+	sqlite3_exec(store_sqlite(r.store), "PRAGMA cache_size = -" REFRESH_CACHE_KB, NULL, NULL, NULL);
 	r.now = time_now();
 	if ((rc = secondary_master_each(r.store, run_master_state, &r, err)) != 0)
 		goto out;
@@ -1324,14 +1468,13 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 	in_txn = 1;
 	memset(&mg, 0, sizeof mg);
 	mg.r = &r;
-	mg.l = &list;
 	mg.o = o;
-	mg.keep_unlisted = list.errors > 0;
+	mg.keep_unlisted = r.errors > 0;
 	mg.err = err;
 	if ((rc = secondary_state_each(r.store, run_merge_state, &mg, err)) != 0)
 		goto out;
-	while (mg.i < list.n)
-		if ((rc = run_merge_one(&r, &list.e[mg.i++], NULL, o, err)) != 0)
+	while (mg.i < r.ne)
+		if ((rc = run_merge_one(&r, &r.e[mg.i++], NULL, o, err)) != 0)
 			goto out;
 	if ((rc = store_commit(r.store, err)) != 0)
 		goto out;
@@ -1367,8 +1510,9 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			log_info(NULL, "%zu master(s) backed off: %zu due zone(s) wait for them", mlog,
 			         stats->backoff);
 	}
-	if ((rc = refresh_soa_sweep(r.m, r.nm, q, nq, cfg->secondary.concurrency, deadline, &sent,
-	                            err)) != 0)
+	if ((rc = refresh_soa_sweep(r.m, r.nm, q, nq, cfg->secondary.concurrency,
+	                            cfg->secondary.per_master, cfg->secondary.query_timeout_ms,
+	                            deadline, &sent, err)) != 0)
 		goto out;
 	stats->soa_queries = sent;
 	for (i = 0; i < nq; i++) {
@@ -1399,8 +1543,8 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			         ? ldns_lookup_by_id(ldns_rcodes, q[i].rcode)->name : "?");
 			break;
 		case REFRESH_Q_TIMEOUT:
-			run_fail(&r, z, "no answer to the SOA query (%d tries, %d ms each)",
-			         REFRESH_SOA_TRIES, REFRESH_SOA_TIMEOUT_MS);
+			run_fail(&r, z, "no answer to the SOA query (%d tries, %lld ms each)",
+			         REFRESH_SOA_TRIES, (long long)cfg->secondary.query_timeout_ms);
 			break;
 		case REFRESH_Q_DOWN:
 			z->res = RZ_FAIL;
@@ -1425,6 +1569,11 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			          "%llds", r.m[i].name, nz, (long long)(r.mbackoff[i] - r.now));
 		}
 	}
+	/* the sweep's arrays are done with: the transfers' memory comes instead */
+	free(q);
+	free(qz);
+	q = NULL;
+	qz = NULL;
 	/* the transfers */
 	r.jobs = calloc(r.nz ? r.nz : 1, sizeof *r.jobs);
 	if (r.jobs == NULL) {
@@ -1442,6 +1591,14 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 		run_axfr_worker(&r);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
+	/* expiry of the zones asked this run: unless the master confirmed them now */
+	for (i = 0; i < r.nz; i++) {
+		struct rz *z = &r.z[i];
+
+		if (z->expiring && z->res != RZ_OK && z->res != RZ_XFR_OK)
+			z->withdraw = run_expire(&r, z->domain, r.m[z->master].name, z->serial, z->last_ok,
+			                         z->expire);
+	}
 	/* record: one short transaction */
 	if ((rc = store_begin(r.store, err)) != 0)
 		goto out;
@@ -1480,6 +1637,14 @@ int refresh_run(const struct config *cfg, const struct refresh_opts *opts,
 			break;
 		case RZ_NONE:
 			break;
+		}
+		if (rc == 0 && z->withdraw) {
+			struct secondary_state ws;
+
+			if ((rc = secondary_state_get(r.store, z->domain, &ws, err)) == 0) {
+				ws.withdrawn = 1;
+				rc = secondary_state_put(r.store, &ws, err);
+			}
 		}
 		if (rc != 0)
 			goto out;
@@ -1521,7 +1686,6 @@ out:
 		store_close(r.store);
 	}
 	for (i = 0; i < r.nz; i++) {
-		free(r.z[i].domain);
 		free(r.z[i].why);
 		free(r.z[i].item);
 	}
@@ -1537,7 +1701,14 @@ out:
 	free(r.secrets);
 	free(q);
 	free(qz);
-	secondary_list_free(&list);
+	free(r.e);
+	free(r.ehash);
+	for (i = 0; i < r.narena; i++)
+		free(r.arena[i]);
+	free(r.arena);
+	for (i = 0; i < r.nkeys; i++)
+		free(r.keys[i]);
+	free(r.keys);
 	pthread_mutex_destroy(&r.mu);
 	if (lockfd >= 0)
 		close(lockfd);

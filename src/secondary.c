@@ -215,21 +215,23 @@ static int sec_line(char *line, int lineno, struct secondary_entry *e, char *why
 	return 0;
 }
 
-int secondary_parse(const char *buf, size_t len, struct secondary_list *list,
-                    void (*fn)(const char *msg, void *arg), void *arg)
+/* The lines of a zones_file, one each(e, each_arg) per good line (see
+ * secondary_parse_each); refused lines go to fn(msg, fn_arg). */
+static int sec_parse_lines(const char *buf, size_t len,
+                           int (*each)(const struct secondary_entry *e, void *arg), void *each_arg,
+                           void (*fn)(const char *msg, void *arg), void *fn_arg, size_t *errors)
 {
-	struct sec_hash h = { NULL, 0 };
-	size_t pos = 0, cap = 0;
+	size_t pos = 0;
 	int lineno = 0, rc = 0;
 	char line[SECONDARY_LINE_MAX + 1], why[400], msg[480];
 
-	memset(list, 0, sizeof *list);
+	*errors = 0;
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos, k;
 		struct secondary_entry e;
 		char *hash;
-		int r, dup;
+		int r;
 
 		lineno++;
 		if (ll > SECONDARY_LINE_MAX || memchr(buf + pos, '\0', ll) != NULL) {
@@ -254,35 +256,71 @@ int secondary_parse(const char *buf, size_t len, struct secondary_list *list,
 		pos += ll + (nl ? 1 : 0);
 		if (r == 1)
 			continue;
-		if (r == 0 && (dup = sec_hash_find(&h, list, e.domain)) != 0) {
-			snprintf(why, sizeof why, "%s is already listed on line %d", e.domain, dup);
-			r = ZD_EINVAL;
+		if (r == 0 && (r = each(&e, each_arg)) < 0) {
+			rc = r;
+			break;
 		}
+		if (r > 0)   /* each() names the line that listed the domain first */
+			snprintf(why, sizeof why, "%s is already listed on line %d", e.domain, r);
 		if (r != 0) {
-			list->errors++;
+			(*errors)++;
 			if (fn != NULL) {
 				snprintf(msg, sizeof msg, "line %d: %s", lineno, why);
-				fn(msg, arg);
+				fn(msg, fn_arg);
 			}
-			continue;
 		}
-		if (list->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct secondary_entry *ne = realloc(list->e, ncap * sizeof *ne);
-
-			if (ne == NULL) {
-				rc = ZD_ENOMEM;
-				break;
-			}
-			list->e = ne;
-			cap = ncap;
-		}
-		list->e[list->n] = e;
-		if ((rc = sec_hash_add(&h, list, list->n)) != 0)
-			break;
-		list->n++;
 	}
-	free(h.slot);
+	return rc;
+}
+
+int secondary_parse_each(const char *buf, size_t len,
+                         int (*each)(const struct secondary_entry *e, void *arg),
+                         void (*fn)(const char *msg, void *arg), void *arg, size_t *errors)
+{
+	return sec_parse_lines(buf, len, each, arg, fn, arg, errors);
+}
+
+struct sec_collect {
+	struct secondary_list *list;
+	struct sec_hash h;
+	size_t cap;
+};
+
+static int sec_collect_one(const struct secondary_entry *e, void *arg)
+{
+	struct sec_collect *c = arg;
+	struct secondary_list *list = c->list;
+	int dup;
+
+	if ((dup = sec_hash_find(&c->h, list, e->domain)) != 0)
+		return dup;
+	if (list->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		struct secondary_entry *ne = realloc(list->e, ncap * sizeof *ne);
+
+		if (ne == NULL)
+			return ZD_ENOMEM;
+		list->e = ne;
+		c->cap = ncap;
+	}
+	list->e[list->n] = *e;
+	if (sec_hash_add(&c->h, list, list->n) != 0)
+		return ZD_ENOMEM;
+	list->n++;
+	return 0;
+}
+
+int secondary_parse(const char *buf, size_t len, struct secondary_list *list,
+                    void (*fn)(const char *msg, void *arg), void *arg)
+{
+	struct sec_collect c;
+	int rc;
+
+	memset(list, 0, sizeof *list);
+	memset(&c, 0, sizeof c);
+	c.list = list;
+	rc = sec_parse_lines(buf, len, sec_collect_one, &c, fn, arg, &list->errors);
+	free(c.h.slot);
 	if (rc != 0)
 		secondary_list_free(list);
 	return rc;
@@ -576,6 +614,7 @@ int secondary_state_get(struct store *st, const char *domain, struct secondary_s
 struct sec_cache {
 	sqlite3 *db;
 	sqlite3_stmt *put, *del, *cadd;
+	sqlite3_stmt *ok, *fail, *xfr;   /* the refresher's per-zone updates */
 };
 static struct sec_cache sec_cache;
 
@@ -586,6 +625,9 @@ void secondary_release(struct store *st)
 	sqlite3_finalize(sec_cache.put);
 	sqlite3_finalize(sec_cache.del);
 	sqlite3_finalize(sec_cache.cadd);
+	sqlite3_finalize(sec_cache.ok);
+	sqlite3_finalize(sec_cache.fail);
+	sqlite3_finalize(sec_cache.xfr);
 	memset(&sec_cache, 0, sizeof sec_cache);
 }
 
@@ -818,15 +860,17 @@ int secondary_counts(struct store *st, int64_t now, struct secondary_counts *c, 
 
 /* ---- the refresher's per-zone updates (no full row in memory) ---- */
 
-static int sec_exec_bound(struct store *st, const char *sql, const char *domain, const int64_t *v,
-                          size_t nv, const char *text, struct zd_err *err)
+/* slot: the cached statement (prepared once per handle, sec_stmt) */
+static int sec_exec_bound(struct store *st, sqlite3_stmt **slot, const char *sql,
+                          const char *domain, const int64_t *v, size_t nv, const char *text,
+                          struct zd_err *err)
 {
 	sqlite3 *db = store_sqlite(st);
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = sec_stmt(db, slot, sql);
 	size_t i;
 	int rc = 0;
 
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+	if (s == NULL)
 		return sec_fail(db, err, "update secondary zone");
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	for (i = 0; i < nv; i++)
@@ -835,7 +879,8 @@ static int sec_exec_bound(struct store *st, const char *sql, const char *domain,
 		sqlite3_bind_text(s, (int)nv + 2, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = sec_fail(db, err, "update secondary zone");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	return rc;
 }
 
@@ -844,8 +889,8 @@ int secondary_mark_ok(struct store *st, const char *domain, int64_t now, int64_t
 {
 	int64_t v[3] = { now, next_due, expire_at };
 
-	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, last_ok = ?2,"
-	                      " next_due = ?3, expire_at = ?4, failures = 0, last_error = ''"
+	return sec_exec_bound(st, &sec_cache.ok, "UPDATE secondary_zones SET last_check = ?2,"
+	                      " last_ok = ?2, next_due = ?3, expire_at = ?4, failures = 0, last_error = ''"
 	                      " WHERE domain = ?1", domain, v, 3, NULL, err);
 }
 
@@ -854,7 +899,7 @@ int secondary_mark_fail(struct store *st, const char *domain, int64_t now, int64
 {
 	int64_t v[2] = { now, next_due };
 
-	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, next_due = ?3,"
+	return sec_exec_bound(st, &sec_cache.fail, "UPDATE secondary_zones SET last_check = ?2, next_due = ?3,"
 	                      " failures = failures + 1, last_error = ?4 WHERE domain = ?1", domain, v,
 	                      2, why, err);
 }
@@ -865,8 +910,8 @@ int secondary_mark_transfer(struct store *st, const char *domain, int64_t now, i
 {
 	int64_t v[7] = { now, next_due, expire_at, serial, refresh, retry, expire };
 
-	return sec_exec_bound(st, "UPDATE secondary_zones SET last_check = ?2, last_ok = ?2,"
-	                      " next_due = ?3, expire_at = ?4, pending_serial = ?5, pending_refresh = ?6,"
+	return sec_exec_bound(st, &sec_cache.xfr, "UPDATE secondary_zones SET last_check = ?2,"
+	                      " last_ok = ?2, next_due = ?3, expire_at = ?4, pending_serial = ?5, pending_refresh = ?6,"
 	                      " pending_retry = ?7, pending_expire = ?8, pending_item = ?9,"
 	                      " failures = 0, withdrawn = 0, transfers = transfers + 1, last_error = ''"
 	                      " WHERE domain = ?1", domain, v, 7, item, err);

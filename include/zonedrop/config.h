@@ -124,6 +124,8 @@ struct config {
 		int64_t refresh_min_ms;   /* default 60 s */
 		int64_t refresh_max_ms;   /* default 1 d */
 		int concurrency;          /* default 256 */
+		int per_master;           /* default 16: SOA queries in flight per master */
+		int64_t query_timeout_ms; /* default 1500 ms: one SOA try's wait */
 		int withdraw_expired;     /* default 0 */
 		struct config_tsig_key *tsig_keys;
 		size_t ntsig_keys;

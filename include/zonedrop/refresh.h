@@ -63,8 +63,10 @@ int64_t refresh_master_backoff(int64_t now, int failures, int64_t min_ms, int64_
 int refresh_serial_wanted(int have_serial, uint32_t held, uint32_t master);
 
 /* The SOA sweep: many queries in flight over one UDP socket per address
- * family, at most `concurrency` in all and REFRESH_MASTER_INFLIGHT per
- * master; a query unanswered after REFRESH_SOA_TIMEOUT_MS is sent again,
+ * family, at most `concurrency` in all and `per_master` per master
+ * (secondary.per_master, default REFRESH_MASTER_INFLIGHT); a query
+ * unanswered after `timeout_ms` (secondary.query_timeout, default
+ * REFRESH_SOA_TIMEOUT_MS; <1 takes the default) is sent again,
  * REFRESH_SOA_TRIES times in all; a master that answered nothing while
  * REFRESH_MASTER_DOWN_AFTER of its zones ran out of tries is down, and its
  * other zones are not asked (state REFRESH_Q_DOWN). */
@@ -112,7 +114,8 @@ struct refresh_query {
 /* Run the sweep until every query has a verdict or deadline (monotonic ms)
  * passes. *sent counts datagrams. 0, or ZD_EIO/ZD_ENOMEM. */
 int refresh_soa_sweep(struct refresh_master *m, size_t nm, struct refresh_query *q, size_t nq,
-                      int concurrency, int64_t deadline, size_t *sent, struct zd_err *err);
+                      int concurrency, int per_master, int64_t timeout_ms, int64_t deadline,
+                      size_t *sent, struct zd_err *err);
 
 /* AXFR of domain from a master (TCP, ldns), TSIG-signed when key_name is
  * set, validated (complete, SOA first and last with one serial, every

@@ -34,6 +34,14 @@ struct secondary_list {
  * list->errors and skipped. Returns 0, or ZD_ENOMEM. */
 int secondary_parse(const char *buf, size_t len, struct secondary_list *list,
                     void (*fn)(const char *msg, void *arg), void *arg);
+/* The same, streamed: each(e, arg) for every good line, in file order, no
+ * list kept (for 100,000s of lines). each returns 0 (taken), a line number
+ * N > 0 (refused: the domain is already listed on line N; reported like a
+ * bad line and counted) or < 0 (stop: returned). Bad lines go to
+ * fn(msg, arg) and are counted in *errors. Returns 0 or each's error. */
+int secondary_parse_each(const char *buf, size_t len,
+                         int (*each)(const struct secondary_entry *e, void *arg),
+                         void (*fn)(const char *msg, void *arg), void *arg, size_t *errors);
 /* The same from a file; ZD_ENOENT when it does not exist (an empty list). */
 int secondary_load(const char *path, struct secondary_list *list,
                    void (*fn)(const char *msg, void *arg), void *arg, struct zd_err *err);

@@ -150,6 +150,6 @@ served_serial() {  # served_serial ZONE: the serial the secondary NSD serves
   [ "$status" -eq 2 ]
   run "$ZONEDROP_BIN/zonedrop" -c "$ZD_CONFIG" secondary del new.refresh-e2e.test
   [ "$status" -eq 0 ]
-  ! grep -q "^new.refresh-e2e.test" "$T/secondary.zones"
+  if grep -q "^new.refresh-e2e.test" "$T/secondary.zones"; then return 1; fi
   grep -q "^# secondary zones" "$T/secondary.zones"
 }

@@ -645,6 +645,45 @@ static void test_misc(void)
 	ok(1, "config_free(NULL) is a no-op");
 }
 
+/* refresh2: secondary.per_master and secondary.query_timeout */
+static void test_secondary_limits(void)
+{
+	struct config *cfg;
+	char *out;
+
+	cfg = load_ok("", "secondary limits: defaults");
+	if (cfg != NULL) {
+		is_int(cfg->secondary.per_master, 16, "default per_master 16");
+		is_int(cfg->secondary.query_timeout_ms, 1500, "default query_timeout 1500ms");
+		out = print_str(cfg);
+		ok(out != NULL && strstr(out, "per_master: 16") != NULL &&
+		   strstr(out, "query_timeout: 1500ms") != NULL, "printed with the effective config");
+		free(out);
+	}
+	config_free(cfg);
+	cfg = load_ok("secondary:\n  concurrency: 8\n", "concurrency below the default per_master");
+	if (cfg != NULL)
+		is_int(cfg->secondary.per_master, 16, "per_master default kept (capped at run time)");
+	config_free(cfg);
+	cfg = load_ok("secondary:\n  concurrency: 1024\n  per_master: 64\n  query_timeout: 3s\n",
+	              "secondary limits set");
+	if (cfg != NULL) {
+		is_int(cfg->secondary.per_master, 64, "per_master 64");
+		is_int(cfg->secondary.query_timeout_ms, 3000, "query_timeout 3s");
+	}
+	config_free(cfg);
+	load_fails("secondary:\n  per_master: 0\n", 2, 15, "from 1 to 4096", "per_master 0");
+	load_fails("secondary:\n  per_master: many\n", 2, 15, "secondary.per_master", "per_master text");
+	load_fails("secondary:\n  concurrency: 32\n  per_master: 64\n", 3, 3,
+	           "per_master (64) is larger than concurrency (32)", "per_master > concurrency");
+	load_fails("secondary:\n  query_timeout: 50ms\n", 2, 18, "is not from 100ms to 1m",
+	           "query_timeout too short");
+	load_fails("secondary:\n  query_timeout: 2m\n", 2, 18, "is not from 100ms to 1m",
+	           "query_timeout too long");
+	load_fails("secondary:\n  query_timeout: soon\n", 2, 18, "is not a duration",
+	           "query_timeout text");
+}
+
 int main(void)
 {
 	int i;
@@ -655,6 +694,7 @@ int main(void)
 	test_print();
 	test_example_file();
 	test_misc();
+	test_secondary_limits();
 	for (i = 0; i < ntmp; i++) {
 		unlink(tmp_paths[i]);
 		free(tmp_paths[i]);
