@@ -127,7 +127,7 @@ valgrind: $(UNIT_BINS)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(SRCS)
 	@mkdir -p $(@D)
-	clang $(ZD_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(SRCS) $(LIB_ALL)
+	clang $(ZD_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(SRCS) $(LIB_ALL) $(LIB_FCGI)
 
 fuzz: $(FUZZ_BINS)
 	@for h in $(FUZZ_BINS); do n=$$(basename $$h); echo "== $$n"; \
