@@ -1184,7 +1184,8 @@ int peer_sync_run(const struct config *cfg, const struct peer_sync_opts *o,
 		}
 	}
 	/* the best candidate per zone across peers: the same rule between them */
-	qsort(r.c, r.n, sizeof *r.c, ps_cand_cmp);
+	if (r.n > 1)
+		qsort(r.c, r.n, sizeof *r.c, ps_cand_cmp);
 	for (i = 0, w = 0; i < r.n; i = j) {
 		size_t best = i;
 		for (j = i + 1; j < r.n && strcmp(r.c[j].e.domain, r.c[i].e.domain) == 0; j++) {
