@@ -14,8 +14,18 @@
 
 #define BACKEND_PROBE_TIMEOUT_MS 10000
 
-/* Every zone of the batch failed with the same one-line reason. */
-static void backend_fail_all(struct backend_batch *b, const char *why)
+void backend_batch_reset(struct backend_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		b->zones[i].result = BZ_UNSET;
+		b->zones[i].error[0] = '\0';
+		b->zones[i].now_present = b->zones[i].was_present;
+	}
+}
+
+void backend_batch_fail(struct backend_batch *b, const char *why)
 {
 	size_t i;
 
@@ -51,7 +61,7 @@ int backend_apply(struct backend_batch *b, struct zd_err *err)
 	t0 = time_mono_ms();
 	tname = config_backend_type_name(b->be->type);
 	snprintf(why, sizeof why, "backend type %s not implemented yet", tname ? tname : "?");
-	backend_fail_all(b, why);
+	backend_batch_fail(b, why);
 	str_copy(b->mechanism, "none", sizeof b->mechanism);
 	b->seconds = (double)(time_mono_ms() - t0) / 1000.0;
 	return zd_err_set(err, ZD_ECONFIG, "backend %s: %s", b->be->name, why);

@@ -1164,11 +1164,7 @@ int backend_bind_apply(struct backend_batch *batch, struct zd_err *err)
 	c.b = batch;
 	c.be = batch->be != NULL && batch->be->name != NULL ? batch->be->name : "bind";
 	str_copy(batch->mechanism, "none", sizeof batch->mechanism);
-	for (i = 0; i < batch->n; i++) {
-		batch->zones[i].result = BZ_UNSET;
-		batch->zones[i].error[0] = '\0';
-		batch->zones[i].now_present = batch->zones[i].was_present;
-	}
+	backend_batch_reset(batch);
 	rc = bind_check_dir(&c, err);
 	if (rc == 0)
 		rc = bind_read_old(&c, err);

@@ -1325,20 +1325,13 @@ int backend_knot_apply(struct backend_batch *b, struct zd_err *err)
 	memset(&c, 0, sizeof c);
 	c.b = b;
 	c.be = b->be;
-	for (i = 0; i < n; i++) {
-		b->zones[i].result = BZ_UNSET;
-		b->zones[i].error[0] = '\0';
-		b->zones[i].now_present = b->zones[i].was_present;
-	}
+	backend_batch_reset(b);
 	c.kz = calloc(n ? n : 1, sizeof *c.kz);
 	add = calloc(n ? n : 1, sizeof *add);
 	del = calloc(n ? n : 1, sizeof *del);
 	if (c.kz == NULL || add == NULL || del == NULL) {
 		rc = zd_err_set(err, ZD_ENOMEM, "out of memory");
-		for (i = 0; i < n; i++) {
-			b->zones[i].result = BZ_FAILED;
-			str_copy(b->zones[i].error, "out of memory", sizeof b->zones[i].error);
-		}
+		backend_batch_fail(b, "out of memory");
 		goto out;
 	}
 	zd_err_clear(&e);

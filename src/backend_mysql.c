@@ -1004,11 +1004,7 @@ static int backend_mysql_apply(struct backend_batch *b, struct zd_err *err)
 	memset(&c, 0, sizeof c);
 	pthread_once(&my_malloc_once, my_malloc_tune);
 	str_copy(b->mechanism, pdns ? "sql+purge" : "sql", sizeof b->mechanism);
-	for (i = 0; i < b->n; i++) {
-		b->zones[i].result = BZ_UNSET;
-		b->zones[i].now_present = b->zones[i].was_present;
-		b->zones[i].error[0] = '\0';
-	}
+	backend_batch_reset(b);
 	mz = calloc(n1, sizeof *mz);
 	todo = calloc(n1, sizeof *todo);
 	created = calloc(n1, sizeof *created);

@@ -731,20 +731,13 @@ int backend_nsd_apply(struct backend_batch *b, struct zd_err *err)
 	memset(&c, 0, sizeof c);
 	c.b = b;
 	c.be = b->be;
-	for (i = 0; i < n; i++) {
-		b->zones[i].result = BZ_UNSET;
-		b->zones[i].error[0] = '\0';
-		b->zones[i].now_present = b->zones[i].was_present;
-	}
+	backend_batch_reset(b);
 	c.nz = calloc(n ? n : 1, sizeof *c.nz);
 	reload = calloc(n ? n : 1, sizeof *reload);
 	reload2 = calloc(n ? n : 1, sizeof *reload2);
 	if (c.nz == NULL || reload == NULL || reload2 == NULL) {
 		rc = zd_err_set(err, ZD_ENOMEM, "out of memory");
-		for (i = 0; i < n; i++) {
-			b->zones[i].result = BZ_FAILED;
-			str_copy(b->zones[i].error, "out of memory", sizeof b->zones[i].error);
-		}
+		backend_batch_fail(b, "out of memory");
 		goto out;
 	}
 	zd_err_clear(&e);

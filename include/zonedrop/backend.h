@@ -59,6 +59,13 @@ struct backend_batch {
  * store; may log. */
 int backend_apply(struct backend_batch *batch, struct zd_err *err);
 
+/* For the apply functions: every zone's result unset, error empty,
+ * now_present as before the batch. */
+void backend_batch_reset(struct backend_batch *batch);
+/* Every zone of the batch failed with the same one-line reason (escaped),
+ * now_present as before the batch. */
+void backend_batch_fail(struct backend_batch *batch, const char *why);
+
 /* Write z's text to the temp file tmp for a zone file: a leftover of a killed
  * drain is removed first, the file is created O_EXCL|O_NOFOLLOW with mode,
  * a missing final newline is added, fsync'd when sync_each (else the caller
