@@ -88,19 +88,8 @@ int main(int argc, char **argv)
 		        "item(s) (see the lines above)", stats.failed, stats.bad);
 		rc = EX_FAILED;
 		break;
-	case ZD_EBUSY:
-		log_msg(LOG_WARNING, NULL, "%s: another drain runs, try later", zd_err_str(&err));
-		rc = EX_BUSY;
-		break;
-	case ZD_ECONFIG:
-	case ZD_EINVAL:
-		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(&err));
-		rc = EX_USAGE;
-		break;
 	default:
-		/* state database or spool unusable right now: the timer tries again */
-		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(&err));
-		rc = EX_BUSY;
+		rc = run_exit(rc, &err, "another drain runs, try later");
 		break;
 	}
 	config_free(cfg);

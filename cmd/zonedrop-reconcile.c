@@ -170,18 +170,8 @@ int main(int argc, char **argv)
 	case 1:
 		rc = EX_FAILED;
 		break;
-	case ZD_EBUSY:
-		rc = EX_BUSY;
-		break;
-	case ZD_ECONFIG:
-	case ZD_EINVAL:
-		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(&err));
-		rc = EX_USAGE;
-		break;
 	default:
-		/* state database or spool unusable right now: the timer tries again */
-		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(&err));
-		rc = EX_BUSY;
+		rc = run_exit(rc, &err, NULL);
 		break;
 	}
 	curl_global_cleanup();

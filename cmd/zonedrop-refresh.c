@@ -86,18 +86,8 @@ int main(int argc, char **argv)
 		        "drain (see the lines above)", st.failed, st.expired, st.drain_rejected);
 		rc = EX_FAILED;
 		break;
-	case ZD_EBUSY:
-		log_msg(LOG_WARNING, NULL, "%s: try later", zd_err_str(&err));
-		rc = EX_BUSY;
-		break;
-	case ZD_ECONFIG:
-	case ZD_EINVAL:
-		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(&err));
-		rc = EX_USAGE;
-		break;
 	default:
-		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(&err));
-		rc = EX_BUSY;
+		rc = run_exit(rc, &err, "try later");
 		break;
 	}
 	config_free(cfg);

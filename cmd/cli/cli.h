@@ -30,6 +30,11 @@ void stdout_finish(void);
  * on a config error, 1 when the switch fails. */
 struct config *config_or_die(const char *arg);
 
+/* The exit code of a timer program whose run failed as a whole (rc < 0):
+ * busy 75 (logged as a warning with busy_hint, silent when it is NULL), a
+ * config or usage error 2, anything else 75 (the timer tries again); logged. */
+int run_exit(int rc, const struct zd_err *err, const char *busy_hint);
+
 /* "YYYY-MM-DDTHH:MM:SSZ" or "-" for t <= 0 */
 const char *iso_time(char *buf, size_t sz, int64_t t);
 /* untrusted text as one TSV field ("-" when empty) */

@@ -170,3 +170,21 @@ struct config *config_or_die(const char *arg)
 		die(err.code == ZD_ECONFIG ? EX_USAGE : EX_FAILED, "%s", zd_err_str(&err));
 	return cfg;
 }
+
+int run_exit(int rc, const struct zd_err *err, const char *busy_hint)
+{
+	switch (rc) {
+	case ZD_EBUSY:
+		if (busy_hint != NULL)
+			log_msg(LOG_WARNING, NULL, "%s: %s", zd_err_str(err), busy_hint);
+		return EX_BUSY;
+	case ZD_ECONFIG:
+	case ZD_EINVAL:
+		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(err));
+		return EX_USAGE;
+	default:
+		/* state database or spool unusable right now: the timer tries again */
+		log_msg(LOG_ERROR, NULL, "%s", zd_err_str(err));
+		return EX_BUSY;
+	}
+}
