@@ -37,24 +37,7 @@ backends:
     include_file: $NSD_INCLUDE
     control: "$NSD_CONTROL"
     verify: 127.0.0.1@$NSD_PORT
-  pdns1:
-    type: powerdns_mysql
-    host: 127.0.0.1
-    port: $MY_PORT_dc1
-    database: pdns
-    user: zd
-    password_file: $MY_PASS_FILE
-    control: "${PDNS_CONTROL:-true}"
-    api_url: ${PDNS_API_URL:-http://127.0.0.1:1}
-    api_key_file: ${PDNS_API_KEY_FILE:-$MY_PASS_FILE}
-    verify: 127.0.0.1@${DNS_PORT:-1}
-  core1:
-    type: coredns_mysql
-    host: 127.0.0.1
-    port: $MY_PORT_dc1
-    database: coredns
-    user: zd
-    password_file: $MY_PASS_FILE
+$(mysql_backends_yaml)
   core2:
     type: coredns_mysql
     host: 127.0.0.1

@@ -99,6 +99,32 @@ stop_mariadb() {
 
 restart_mariadb() { mariadb_run "$1"; }
 
+# mysql_backends_yaml: the backends pdns1 (powerdns_mysql, database pdns) and
+# core1 (coredns_mysql, database coredns) on dc1, as zonedrop.yml lines under
+# backends:; PDNS_CONTROL, PDNS_API_URL, PDNS_API_KEY_FILE and DNS_PORT when set
+mysql_backends_yaml() {
+  cat <<EOF
+  pdns1:
+    type: powerdns_mysql
+    host: 127.0.0.1
+    port: $(my_var MY_PORT dc1)
+    database: pdns
+    user: zd
+    password_file: $MY_PASS_FILE
+    control: "${PDNS_CONTROL:-true}"
+    api_url: ${PDNS_API_URL:-http://127.0.0.1:1}
+    api_key_file: ${PDNS_API_KEY_FILE:-$MY_PASS_FILE}
+    verify: 127.0.0.1@${DNS_PORT:-1}
+  core1:
+    type: coredns_mysql
+    host: 127.0.0.1
+    port: $(my_var MY_PORT dc1)
+    database: coredns
+    user: zd
+    password_file: $MY_PASS_FILE
+EOF
+}
+
 sql() {
   local tls=()
   [ "$(my_var MY_TLS "$1")" = 1 ] && tls=(--ssl-ca="$T/tls/ca.pem")
